@@ -1,0 +1,10 @@
+//! writ's use cases, over the [`writ_store::Store`] port: what happens, in what order, and
+//! what gets recorded. Time comes from an injected [`Clock`]. No HTTP, no SQL here.
+
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod retry;
+
+pub use clock::{Clock, SystemClock};
+pub use error::CoreError;

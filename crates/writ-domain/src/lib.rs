@@ -1,0 +1,50 @@
+//! writ's domain: the nouns of access governance, their lifecycles, the plan hash and the
+//! audit chain's hashing. Pure: no I/O, no async, no storage or web framework.
+
+pub mod account;
+pub mod approval;
+pub mod audit;
+pub mod campaign;
+pub mod credential;
+pub mod entitlement;
+pub mod error;
+pub mod finding;
+pub mod grant;
+pub mod id;
+pub mod identity;
+pub mod job;
+pub mod kinds;
+pub mod name;
+pub mod observation;
+pub mod plan;
+pub mod principal;
+pub mod request;
+pub mod sod;
+pub mod system;
+pub mod time;
+pub mod ttl;
+
+pub use account::Account;
+pub use approval::Approval;
+pub use campaign::{Campaign, CampaignItem, CampaignScope, Review};
+pub use credential::{Credential, Fingerprint};
+pub use entitlement::{ApprovalStage, ApproverRule, BreakGlass, Entitlement, TtlPolicy};
+pub use error::{IllegalTransition, ParseError};
+pub use finding::Finding;
+pub use grant::{Grant, GrantEvent, GrantStatus};
+pub use id::*;
+pub use identity::Identity;
+pub use kinds::{
+    AccountStatus, ApprovalDecision, Category, CredentialStatus, Criticality, Environment,
+    FindingKind, FindingStatus, IdentityKind, IdentityStatus, RequestKind, ReviewDecision, Risk,
+    Severity, SodScope,
+};
+pub use name::{AccountKey, Email, EntitlementKey, Name};
+pub use observation::Observation;
+pub use plan::{Plan, PlanHash};
+pub use principal::Principal;
+pub use request::{ExternalRef, Request, RequestEvent, RequestNumber, RequestStatus};
+pub use sod::{ConflictSet, SodRule};
+pub use system::{ConnectorKind, SecretRef, System};
+pub use time::Timestamp;
+pub use ttl::Ttl;

@@ -1,0 +1,114 @@
+//! writ's storage port and its adapters.
+//!
+//! [`Store`] is the port: use-case-shaped methods, each one transaction, each mutating method
+//! appending its audit event in that same transaction. SQLite (one file, WAL,
+//! `synchronous=FULL`) is the embedded default; PostgreSQL is the path to several replicas.
+//! This is the only crate that names sqlx; nothing here knows about HTTP or policy.
+
+mod error;
+mod location;
+mod migrate;
+mod open;
+mod postgres;
+mod rows;
+pub mod scratch;
+mod sqlite;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use writ_domain::audit::{AuditEvent, NewAuditEvent};
+use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
+use writ_domain::{JobId, Timestamp};
+
+pub use error::StoreError;
+pub use location::{DatabaseUrl, redact};
+pub use migrate::{SchemaStatus, latest_schema_version};
+pub use open::{OpenMode, open};
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The outcome of enqueueing a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new job was queued.
+    New(JobId),
+    /// A job with the same dedupe key already exists: this is a replay and nothing was queued.
+    Replay(JobId),
+}
+
+impl Enqueued {
+    /// The id of the job that carries the work.
+    pub fn job_id(self) -> JobId {
+        match self {
+            Enqueued::New(id) | Enqueued::Replay(id) => id,
+        }
+    }
+}
+
+/// A worker's ask for due jobs.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    /// The worker's name, recorded as the lease owner.
+    pub worker: &'a str,
+    /// The current time (from the injected clock).
+    pub now: Timestamp,
+    /// How long the lease lasts before another worker may claim the job again.
+    pub lease_for: Duration,
+    /// At most this many jobs.
+    pub limit: u32,
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFailure {
+    /// Queued again, to run after the given instant.
+    Retried(Timestamp),
+    /// Out of attempts (or permanently failed): dead-lettered, with an audit event.
+    DeadLettered,
+}
+
+/// The storage port. Every method is one transaction.
+///
+/// Methods that change governed state append their audit event in the same transaction, so a
+/// change and its record commit or vanish together. Job-queue bookkeeping (claim, completion,
+/// retry) is operational and not audited, except dead-lettering, which is.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Appends events to the audit log in one transaction, in order, and returns them sealed.
+    async fn append_audit(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Up to `limit` audit events with `seq > after`, in seq order.
+    async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Queues a job and records `event`; a job whose dedupe key is already queued is a replay.
+    async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued>;
+
+    /// Leases due jobs: queued ones whose `run_after` has come, and running ones whose lease
+    /// has expired. Jobs out of attempts whose lease expired are dead-lettered instead.
+    async fn claim_jobs(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<ClaimedJob>>;
+
+    /// Marks a leased job done. Fails with [`StoreError::LeaseLost`] if the lease is not held.
+    async fn complete_job(&self, lease: &Lease, now: Timestamp) -> StoreResult<()>;
+
+    /// Records a failed attempt: queued again for `retry_at`, or dead-lettered when it is out
+    /// of attempts or `permanent`.
+    async fn fail_job(
+        &self,
+        lease: &Lease,
+        error: &str,
+        retry_at: Timestamp,
+        permanent: bool,
+        now: Timestamp,
+    ) -> StoreResult<JobFailure>;
+
+    /// One job by id.
+    async fn job(&self, id: JobId) -> StoreResult<Option<Job>>;
+}

@@ -1,0 +1,99 @@
+//! Schema migrations: plain SQL files, one folder per backend, same file names, embedded in
+//! the binary and applied in order. A database migrated by a newer writ is refused.
+
+use crate::error::StoreError;
+
+/// One migration, named `<version>_<name>.sql` in both backend folders.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    /// A timestamp `YYYYMMDDhhmmss`, increasing.
+    pub version: i64,
+    /// Its file's name.
+    pub name: &'static str,
+    /// The SQL, possibly several statements.
+    pub sql: &'static str,
+}
+
+macro_rules! migrations {
+    ($backend:literal: $($version:literal $name:literal),+ $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/", $backend, "/", stringify!($version), "_", $name, ".sql")),
+        }),+]
+    };
+}
+
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 20261122000000 "foundation");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 20261122000000 "foundation");
+
+/// The table that records applied migrations (same DDL on both backends).
+pub(crate) const CREATE_MIGRATIONS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS writ_schema_migrations (
+    version    BIGINT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// The newest schema version this binary knows.
+pub fn latest_schema_version() -> i64 {
+    SQLITE.last().map_or(0, |m| m.version)
+}
+
+/// Where a database's schema stands against this binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// The newest migration applied to the database (0 when none).
+    pub applied: i64,
+    /// The newest migration this binary knows.
+    pub latest: i64,
+}
+
+/// The migrations still to apply on a database whose newest applied version is `applied`,
+/// or an error if the database is newer than this binary.
+pub(crate) fn pending(
+    all: &'static [Migration],
+    applied: i64,
+) -> Result<&'static [Migration], StoreError> {
+    let latest = all.last().map_or(0, |m| m.version);
+    if applied > latest {
+        return Err(StoreError::SchemaTooNew {
+            found: applied,
+            supported: latest,
+        });
+    }
+    let first_pending = all
+        .iter()
+        .position(|m| m.version > applied)
+        .unwrap_or(all.len());
+    Ok(&all[first_pending..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |all: &[Migration]| all.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(names(SQLITE), names(POSTGRES));
+    }
+
+    #[test]
+    fn versions_increase() {
+        assert!(SQLITE.windows(2).all(|w| w[0].version < w[1].version));
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let err = pending(SQLITE, latest_schema_version() + 1).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { .. }));
+        assert!(err.to_string().contains("upgrade writ"), "{err}");
+    }
+
+    #[test]
+    fn a_fresh_database_gets_every_migration() {
+        assert_eq!(pending(SQLITE, 0).unwrap().len(), SQLITE.len());
+        assert!(pending(SQLITE, latest_schema_version()).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,73 @@
+//! The audit log on PostgreSQL.
+
+use sqlx::{PgConnection, PgPool};
+use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
+
+use crate::error::StoreError;
+use crate::rows::{self, AuditRow, audit_columns};
+
+/// Advisory lock key that serialises audit appends (an arbitrary constant unique within writ).
+const AUDIT_LOCK: i64 = 0x7772_6974_0002;
+
+/// Appends `events` after the current head. Takes a transaction-scoped advisory lock first, so
+/// concurrent appenders (in any replica) queue up and the chain stays linear. Callers append
+/// last in their transaction, to hold the lock only until commit.
+pub(super) async fn append(
+    tx: &mut PgConnection,
+    events: Vec<NewAuditEvent>,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let head: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (mut seq, mut prev) = match head {
+        Some((seq, hash)) => (
+            u64::try_from(seq).map_err(|e| StoreError::corrupt("audit head", e))?,
+            AuditHash::from_slice(&hash).map_err(|e| StoreError::corrupt("audit head", e))?,
+        ),
+        None => (0, AuditHash::GENESIS),
+    };
+    let mut sealed = Vec::with_capacity(events.len());
+    for event in events {
+        seq += 1;
+        let event = event.seal(seq, prev);
+        prev = event.hash;
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor, action, subjects, data, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq as i64)
+        .bind(event.at.as_micros())
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(rows::subjects_text(&event))
+        .bind(&event.data)
+        .bind(&event.prev_hash.0[..])
+        .bind(&event.hash.0[..])
+        .execute(&mut *tx)
+        .await?;
+        sealed.push(event);
+    }
+    Ok(sealed)
+}
+
+pub(super) async fn page(
+    pool: &PgPool,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        audit_columns!(),
+        " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+    ))
+    .bind(after as i64)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(rows::audit_event).collect()
+}

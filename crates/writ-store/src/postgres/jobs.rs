@@ -1,0 +1,162 @@
+//! The job queue on PostgreSQL. Claims lock their rows with `FOR UPDATE SKIP LOCKED`, so
+//! concurrent workers (and replicas) never receive the same job.
+
+use sqlx::{PgConnection, PgPool};
+use writ_domain::audit::NewAuditEvent;
+use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
+use writ_domain::{JobId, Timestamp};
+
+use crate::error::StoreError;
+use crate::rows::{self, JobRow, job_columns};
+use crate::{ClaimRequest, Enqueued, JobFailure};
+
+pub(super) async fn enqueue(
+    tx: &mut PgConnection,
+    job: &NewJob,
+    now: Timestamp,
+) -> Result<Enqueued, StoreError> {
+    let id = JobId::new();
+    let dedupe_key = job.payload.dedupe_key();
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_after, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(id.as_uuid())
+    .bind(job.payload.kind())
+    .bind(rows::job_payload_text(&job.payload)?)
+    .bind(&dedupe_key)
+    .bind(job.run_after.as_micros())
+    .bind(i64::from(job.max_attempts))
+    .bind(now.as_micros())
+    .bind(now.as_micros())
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Enqueued::New(id));
+    }
+    let existing: uuid::Uuid = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
+        .bind(&dedupe_key)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(Enqueued::Replay(JobId::from_uuid(existing)))
+}
+
+/// Dead-letters running jobs whose lease expired on their last attempt (their worker died)
+/// and returns the audit events to record.
+pub(super) async fn dead_letter_expired(
+    tx: &mut PgConnection,
+    now: Timestamp,
+) -> Result<Vec<NewAuditEvent>, StoreError> {
+    let dead: Vec<(uuid::Uuid, String, i32, String)> = sqlx::query_as(
+        "UPDATE jobs SET state = 'dead', last_error = 'lease expired on the last attempt', \
+         lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $1 \
+         WHERE state = 'running' AND lease_expires_at <= $2 AND attempts >= max_attempts \
+         RETURNING id, kind, attempts, last_error",
+    )
+    .bind(now.as_micros())
+    .bind(now.as_micros())
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(dead
+        .into_iter()
+        .map(|(id, kind, attempts, error)| {
+            rows::dead_letter_event(JobId::from_uuid(id), &kind, attempts, &error, now)
+        })
+        .collect())
+}
+
+pub(super) async fn claim(
+    tx: &mut PgConnection,
+    claim: &ClaimRequest<'_>,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let token = uuid::Uuid::now_v7();
+    let now = claim.now.as_micros();
+    let rows: Vec<JobRow> = sqlx::query_as(concat!(
+        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_token = $2, lease_expires_at = $3, \
+         attempts = attempts + 1, updated_at = $4 \
+         WHERE id IN (SELECT id FROM jobs \
+             WHERE (state = 'queued' AND run_after <= $5) OR (state = 'running' AND lease_expires_at <= $6) \
+             ORDER BY run_after, id LIMIT $7 FOR UPDATE SKIP LOCKED) \
+         RETURNING ",
+        job_columns!()
+    ))
+    .bind(claim.worker)
+    .bind(token)
+    .bind(claim.now.plus(claim.lease_for).as_micros())
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .bind(i64::from(claim.limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    rows::claimed(rows, token)
+}
+
+pub(super) async fn complete(
+    tx: &mut PgConnection,
+    lease: &Lease,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
+         updated_at = $1 WHERE id = $2 AND state = 'running' AND lease_token = $3",
+    )
+    .bind(now.as_micros())
+    .bind(lease.job_id.as_uuid())
+    .bind(lease.token)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::LeaseLost { job: lease.job_id });
+    }
+    Ok(())
+}
+
+pub(super) async fn fail(
+    tx: &mut PgConnection,
+    lease: &Lease,
+    error: &str,
+    retry_at: Timestamp,
+    permanent: bool,
+    now: Timestamp,
+) -> Result<(JobFailure, Option<NewAuditEvent>), StoreError> {
+    let error = rows::bounded_error(error);
+    let row: Option<(String, String, i32)> = sqlx::query_as(
+        "UPDATE jobs SET state = CASE WHEN $1::BOOLEAN OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+         run_after = $2, last_error = $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
+         updated_at = $4 WHERE id = $5 AND state = 'running' AND lease_token = $6 \
+         RETURNING state, kind, attempts",
+    )
+    .bind(permanent)
+    .bind(retry_at.as_micros())
+    .bind(&error)
+    .bind(now.as_micros())
+    .bind(lease.job_id.as_uuid())
+    .bind(lease.token)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((state, kind, attempts)) = row else {
+        return Err(StoreError::LeaseLost { job: lease.job_id });
+    };
+    Ok(rows::failure(
+        lease.job_id,
+        &state,
+        &kind,
+        attempts,
+        &error,
+        retry_at,
+        now,
+    ))
+}
+
+pub(super) async fn get(pool: &PgPool, id: JobId) -> Result<Option<Job>, StoreError> {
+    let row: Option<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE id = $1"
+    ))
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await?;
+    row.map(rows::job).transpose()
+}

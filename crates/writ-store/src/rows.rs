@@ -1,0 +1,161 @@
+//! Row shapes shared by both adapters, and their conversion into domain values.
+//!
+//! Rows are read as tuples (sqlx implements `FromRow` for them without its macros), so both
+//! adapters select the same columns in the same order and convert through one function.
+
+use writ_domain::audit::{Actor, AuditEvent, AuditHash, NewAuditEvent, SubjectRef};
+use writ_domain::job::{ClaimedJob, Job, JobPayload, Lease};
+use writ_domain::{JobId, Timestamp};
+
+use crate::JobFailure;
+use crate::error::StoreError;
+
+/// `seq, at, actor, action, subjects, data, prev_hash, hash`
+pub(crate) type AuditRow = (i64, i64, String, String, String, String, Vec<u8>, Vec<u8>);
+
+/// The columns of [`AuditRow`], in order, as a literal for `concat!`.
+macro_rules! audit_columns {
+    () => {
+        "seq, at, actor, action, subjects, data, prev_hash, hash"
+    };
+}
+pub(crate) use audit_columns;
+
+pub(crate) fn audit_event(row: AuditRow) -> Result<AuditEvent, StoreError> {
+    let (seq, at, actor, action, subjects, data, prev_hash, hash) = row;
+    let what = || format!("audit event {seq}");
+    Ok(AuditEvent {
+        seq: u64::try_from(seq).map_err(|e| StoreError::corrupt(what(), e))?,
+        at: Timestamp::from_micros(at),
+        actor,
+        action,
+        subjects: serde_json::from_str(&subjects).map_err(|e| StoreError::corrupt(what(), e))?,
+        data,
+        prev_hash: AuditHash::from_slice(&prev_hash).map_err(|e| StoreError::corrupt(what(), e))?,
+        hash: AuditHash::from_slice(&hash).map_err(|e| StoreError::corrupt(what(), e))?,
+    })
+}
+
+/// The stored text of an event's subjects: a JSON array of `kind:id` strings.
+pub(crate) fn subjects_text(event: &AuditEvent) -> String {
+    serde_json::Value::from(event.subjects.clone()).to_string()
+}
+
+/// `id, payload, state, run_after, attempts, max_attempts, lease_owner, lease_expires_at,
+/// last_error, created_at`
+pub(crate) type JobRow = (
+    uuid::Uuid,
+    String,
+    String,
+    i64,
+    i32,
+    i32,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
+
+/// The columns of [`JobRow`], in order, as a literal for `concat!`.
+macro_rules! job_columns {
+    () => {
+        "id, payload, state, run_after, attempts, max_attempts, lease_owner, lease_expires_at, \
+         last_error, created_at"
+    };
+}
+pub(crate) use job_columns;
+
+pub(crate) fn job(row: JobRow) -> Result<Job, StoreError> {
+    let (
+        id,
+        payload,
+        state,
+        run_after,
+        attempts,
+        max_attempts,
+        lease_owner,
+        lease_expires_at,
+        last_error,
+        created_at,
+    ) = row;
+    let what = || format!("job {id}");
+    Ok(Job {
+        id: JobId::from_uuid(id),
+        payload: serde_json::from_str::<JobPayload>(&payload)
+            .map_err(|e| StoreError::corrupt(what(), e))?,
+        state: state.parse().map_err(|e| StoreError::corrupt(what(), e))?,
+        run_after: Timestamp::from_micros(run_after),
+        attempts: u32::try_from(attempts).map_err(|e| StoreError::corrupt(what(), e))?,
+        max_attempts: u32::try_from(max_attempts).map_err(|e| StoreError::corrupt(what(), e))?,
+        lease_owner,
+        lease_expires_at: lease_expires_at.map(Timestamp::from_micros),
+        last_error,
+        created_at: Timestamp::from_micros(created_at),
+    })
+}
+
+pub(crate) fn job_payload_text(payload: &JobPayload) -> Result<String, StoreError> {
+    serde_json::to_string(payload).map_err(|e| StoreError::corrupt("job payload", e))
+}
+
+/// The audit event recorded when a job is dead-lettered.
+pub(crate) fn dead_letter_event(
+    job_id: JobId,
+    kind: &str,
+    attempts: i32,
+    error: &str,
+    now: Timestamp,
+) -> NewAuditEvent {
+    NewAuditEvent::new(now, Actor::system("job-runner"), "job.dead_lettered")
+        .subject(SubjectRef::new("job", job_id))
+        .data(serde_json::json!({ "kind": kind, "attempts": attempts, "error": error }))
+}
+
+/// Keeps stored error text bounded: a connector may return a whole HTML page.
+pub(crate) fn bounded_error(error: &str) -> String {
+    const MAX: usize = 4_000;
+    if error.len() <= MAX {
+        return error.to_string();
+    }
+    let mut end = MAX;
+    while !error.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &error[..end])
+}
+
+/// Jobs just leased under `token`, oldest due first.
+pub(crate) fn claimed(rows: Vec<JobRow>, token: uuid::Uuid) -> Result<Vec<ClaimedJob>, StoreError> {
+    let mut claimed = rows
+        .into_iter()
+        .map(|row| {
+            let job = job(row)?;
+            let lease = Lease {
+                job_id: job.id,
+                token,
+            };
+            Ok(ClaimedJob { job, lease })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    claimed.sort_by_key(|c| (c.job.run_after, c.job.id));
+    Ok(claimed)
+}
+
+/// What a failed attempt became, from the job's state after the update, and the audit event
+/// to record when it was dead-lettered.
+pub(crate) fn failure(
+    job_id: JobId,
+    state: &str,
+    kind: &str,
+    attempts: i32,
+    error: &str,
+    retry_at: Timestamp,
+    now: Timestamp,
+) -> (JobFailure, Option<NewAuditEvent>) {
+    if state == "dead" {
+        let event = dead_letter_event(job_id, kind, attempts, error, now);
+        (JobFailure::DeadLettered, Some(event))
+    } else {
+        (JobFailure::Retried(retry_at), None)
+    }
+}

@@ -1,0 +1,65 @@
+//! The audit log on SQLite.
+
+use sqlx::{SqliteConnection, SqlitePool};
+use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
+
+use crate::error::StoreError;
+use crate::rows::{self, AuditRow, audit_columns};
+
+/// Appends `events` after the current head. Must run inside a `BEGIN IMMEDIATE` transaction,
+/// which holds the write lock, so reading the head and appending after it cannot interleave.
+pub(super) async fn append(
+    tx: &mut SqliteConnection,
+    events: Vec<NewAuditEvent>,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let head: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (mut seq, mut prev) = match head {
+        Some((seq, hash)) => (
+            u64::try_from(seq).map_err(|e| StoreError::corrupt("audit head", e))?,
+            AuditHash::from_slice(&hash).map_err(|e| StoreError::corrupt("audit head", e))?,
+        ),
+        None => (0, AuditHash::GENESIS),
+    };
+    let mut sealed = Vec::with_capacity(events.len());
+    for event in events {
+        seq += 1;
+        let event = event.seal(seq, prev);
+        prev = event.hash;
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor, action, subjects, data, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq as i64)
+        .bind(event.at.as_micros())
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(rows::subjects_text(&event))
+        .bind(&event.data)
+        .bind(&event.prev_hash.0[..])
+        .bind(&event.hash.0[..])
+        .execute(&mut *tx)
+        .await?;
+        sealed.push(event);
+    }
+    Ok(sealed)
+}
+
+pub(super) async fn page(
+    pool: &SqlitePool,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        audit_columns!(),
+        " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?"
+    ))
+    .bind(after as i64)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(rows::audit_event).collect()
+}

@@ -1,0 +1,435 @@
+//! The store contract: one suite, run against SQLite always and PostgreSQL when
+//! `WRIT_TEST_POSTGRES_URL` is set. Each test gets a fresh database of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use writ_domain::audit::{Actor, AuditEvent, ChainWalk, NewAuditEvent, SubjectRef};
+use writ_domain::job::{JobPayload, JobState, NewJob};
+use writ_domain::{GrantId, JobId, SystemId, Timestamp};
+use writ_store::{ClaimRequest, Enqueued, JobFailure, Store, StoreError};
+use writ_testkit::TestDb;
+
+/// Generates `sqlite::NAME` and `postgres::NAME` for each contract test `NAME(db)`.
+macro_rules! contract {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(writ_testkit::TestDb::sqlite().await).await;
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = writ_testkit::TestDb::postgres().await {
+                    super::$name(db).await;
+                }
+            })+
+        }
+    };
+}
+
+contract!(
+    appends_link_into_one_chain,
+    concurrent_appends_stay_linear,
+    the_audit_table_refuses_updates_and_deletes,
+    a_replayed_job_is_recognised_and_queued_once,
+    two_concurrent_claimers_never_receive_the_same_job,
+    a_job_is_not_claimed_before_it_is_due,
+    an_expired_lease_is_claimed_again,
+    a_job_retried_past_its_limit_is_dead_lettered_with_an_audit_event,
+    a_permanent_failure_dead_letters_at_once,
+    a_worker_lost_on_the_last_attempt_is_dead_lettered,
+    a_database_from_a_newer_writ_is_refused,
+);
+
+const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+fn event(n: u64) -> NewAuditEvent {
+    NewAuditEvent::new(T0, Actor::system("test"), "test.appended")
+        .subject(SubjectRef::new("test", n))
+        .data(serde_json::json!({ "n": n }))
+}
+
+async fn all_events(store: &dyn Store) -> Vec<AuditEvent> {
+    store.audit_page(0, 1_000_000).await.unwrap()
+}
+
+fn assert_chain_intact(events: &[AuditEvent]) {
+    let mut walk = ChainWalk::default();
+    for e in events {
+        walk.check(e).unwrap();
+    }
+}
+
+fn expire_job(at: Timestamp) -> NewJob {
+    NewJob::new(
+        JobPayload::ExpireGrant {
+            grant_id: GrantId::new(),
+        },
+        at,
+    )
+}
+
+fn claim(worker: &str, now: Timestamp) -> ClaimRequest<'_> {
+    ClaimRequest {
+        worker,
+        now,
+        lease_for: Duration::from_secs(30),
+        limit: 10,
+    }
+}
+
+async fn appends_link_into_one_chain(db: TestDb) {
+    let store = db.store();
+    let first = store
+        .append_audit(vec![event(1), event(2), event(3)])
+        .await
+        .unwrap();
+    let second = store.append_audit(vec![event(4)]).await.unwrap();
+    assert_eq!(first.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(second[0].seq, 4);
+    assert_eq!(second[0].prev_hash, first[2].hash);
+
+    let stored = all_events(&*store).await;
+    assert_eq!(
+        stored,
+        [first, second].concat(),
+        "read back exactly what was sealed"
+    );
+    assert_chain_intact(&stored);
+    assert_eq!(
+        store.audit_page(2, 1).await.unwrap()[0].seq,
+        3,
+        "pages are keyset by seq"
+    );
+}
+
+async fn concurrent_appends_stay_linear(db: TestDb) {
+    let store = db.store();
+    let writers: Vec<_> = (0..8u64)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..25 {
+                    store.append_audit(vec![event(w * 100 + i)]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let stored = all_events(&*store).await;
+    assert_eq!(stored.len(), 200);
+    assert_chain_intact(&stored);
+    let written: HashSet<_> = stored.iter().map(|e| e.data.clone()).collect();
+    assert_eq!(written.len(), 200, "every append is its own event");
+}
+
+async fn the_audit_table_refuses_updates_and_deletes(db: TestDb) {
+    db.store().append_audit(vec![event(1)]).await.unwrap();
+    for sql in [
+        "UPDATE audit_events SET actor = 'x'",
+        "DELETE FROM audit_events",
+    ] {
+        let refused = tokio::spawn({
+            let url = db.url().to_string();
+            async move { raw_execute(&url, sql).await }
+        })
+        .await
+        .unwrap();
+        let err = refused.expect_err("the trigger must refuse");
+        assert!(err.contains("append-only"), "{err}");
+    }
+    assert_eq!(all_events(&*db.store()).await.len(), 1);
+}
+
+async fn raw_execute(url: &str, sql: &'static str) -> Result<(), String> {
+    use sqlx::Connection;
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+async fn a_replayed_job_is_recognised_and_queued_once(db: TestDb) {
+    let store = db.store();
+    let job = expire_job(T0);
+    let audit = || NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+    let first = store.enqueue_job(job.clone(), audit()).await.unwrap();
+    let again = store.enqueue_job(job, audit()).await.unwrap();
+    assert!(matches!(first, Enqueued::New(_)));
+    assert_eq!(again, Enqueued::Replay(first.job_id()));
+    assert_eq!(
+        all_events(&*store).await.len(),
+        1,
+        "a replay records nothing new"
+    );
+
+    let reconcile = || {
+        NewJob::new(
+            JobPayload::ReconcileSystem {
+                system_id: SystemId::new(),
+            },
+            T0,
+        )
+    };
+    let a = store.enqueue_job(reconcile(), audit()).await.unwrap();
+    let b = store.enqueue_job(reconcile(), audit()).await.unwrap();
+    assert_ne!(
+        a.job_id(),
+        b.job_id(),
+        "jobs without a dedupe key are never merged"
+    );
+}
+
+async fn two_concurrent_claimers_never_receive_the_same_job(db: TestDb) {
+    let store = db.store();
+    let mut queued = HashSet::new();
+    for _ in 0..60 {
+        let audit = NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+        queued.insert(
+            store
+                .enqueue_job(expire_job(T0), audit)
+                .await
+                .unwrap()
+                .job_id(),
+        );
+    }
+    let claimers: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .map(|worker| {
+            let store: Arc<dyn Store> = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store
+                        .claim_jobs(ClaimRequest {
+                            limit: 3,
+                            ..claim(worker, T0)
+                        })
+                        .await
+                        .unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    for claimed in batch {
+                        assert_eq!(claimed.job.lease_owner.as_deref(), Some(worker));
+                        store.complete_job(&claimed.lease, T0).await.unwrap();
+                        mine.push(claimed.job.id);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut seen: Vec<JobId> = Vec::new();
+    for claimer in claimers {
+        seen.extend(claimer.await.unwrap());
+    }
+    let unique: HashSet<_> = seen.iter().copied().collect();
+    assert_eq!(seen.len(), unique.len(), "a job was handed to two claimers");
+    assert_eq!(unique, queued, "every job was claimed");
+}
+
+async fn a_job_is_not_claimed_before_it_is_due(db: TestDb) {
+    let store = db.store();
+    let later = T0.plus(Duration::from_secs(60));
+    let audit = NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+    let id = store
+        .enqueue_job(expire_job(later), audit)
+        .await
+        .unwrap()
+        .job_id();
+    assert!(store.claim_jobs(claim("w", T0)).await.unwrap().is_empty());
+    let claimed = store.claim_jobs(claim("w", later)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].job.id, id);
+    assert_eq!(claimed[0].job.state, JobState::Running);
+    assert_eq!(claimed[0].job.attempts, 1);
+}
+
+async fn an_expired_lease_is_claimed_again(db: TestDb) {
+    let store = db.store();
+    let audit = NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+    let id = store
+        .enqueue_job(expire_job(T0), audit)
+        .await
+        .unwrap()
+        .job_id();
+    let first = store
+        .claim_jobs(claim("crashed", T0))
+        .await
+        .unwrap()
+        .remove(0);
+
+    let within_lease = T0.plus(Duration::from_secs(29));
+    assert!(
+        store
+            .claim_jobs(claim("other", within_lease))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let after_lease = T0.plus(Duration::from_secs(31));
+    let second = store
+        .claim_jobs(claim("other", after_lease))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(second.job.id, id);
+    assert_eq!(second.job.attempts, 2);
+    assert_eq!(second.job.lease_owner.as_deref(), Some("other"));
+
+    let late = store
+        .complete_job(&first.lease, after_lease)
+        .await
+        .unwrap_err();
+    assert!(matches!(late, StoreError::LeaseLost { .. }), "{late}");
+    store
+        .complete_job(&second.lease, after_lease)
+        .await
+        .unwrap();
+    assert_eq!(store.job(id).await.unwrap().unwrap().state, JobState::Done);
+}
+
+async fn a_job_retried_past_its_limit_is_dead_lettered_with_an_audit_event(db: TestDb) {
+    let store = db.store();
+    let job = NewJob {
+        max_attempts: 2,
+        ..expire_job(T0)
+    };
+    let audit = NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+    let id = store.enqueue_job(job, audit).await.unwrap().job_id();
+
+    let retry_at = T0.plus(Duration::from_secs(5));
+    let first = store.claim_jobs(claim("w", T0)).await.unwrap().remove(0);
+    let outcome = store
+        .fail_job(&first.lease, "target down", retry_at, false, T0)
+        .await
+        .unwrap();
+    assert_eq!(outcome, JobFailure::Retried(retry_at));
+    let queued = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (queued.state, queued.last_error.as_deref()),
+        (JobState::Queued, Some("target down"))
+    );
+    assert!(
+        store.claim_jobs(claim("w", T0)).await.unwrap().is_empty(),
+        "backoff is respected"
+    );
+
+    let second = store
+        .claim_jobs(claim("w", retry_at))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(second.job.attempts, 2);
+    let outcome = store
+        .fail_job(&second.lease, "still down", retry_at, false, retry_at)
+        .await
+        .unwrap();
+    assert_eq!(outcome, JobFailure::DeadLettered);
+    assert_eq!(store.job(id).await.unwrap().unwrap().state, JobState::Dead);
+    assert!(
+        store
+            .claim_jobs(claim("w", retry_at.plus(Duration::from_secs(3600))))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let events = all_events(&*store).await;
+    let dead = events.last().unwrap();
+    assert_eq!(dead.action, "job.dead_lettered");
+    assert_eq!(dead.subjects, [format!("job:{id}")]);
+    assert!(dead.data.contains("still down"), "{}", dead.data);
+    assert_chain_intact(&events);
+}
+
+async fn a_permanent_failure_dead_letters_at_once(db: TestDb) {
+    let store = db.store();
+    let audit = NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+    let id = store
+        .enqueue_job(expire_job(T0), audit)
+        .await
+        .unwrap()
+        .job_id();
+    let claimed = store.claim_jobs(claim("w", T0)).await.unwrap().remove(0);
+    let outcome = store
+        .fail_job(&claimed.lease, "role does not exist", T0, true, T0)
+        .await
+        .unwrap();
+    assert_eq!(outcome, JobFailure::DeadLettered);
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Dead, 1));
+}
+
+async fn a_worker_lost_on_the_last_attempt_is_dead_lettered(db: TestDb) {
+    let store = db.store();
+    let job = NewJob {
+        max_attempts: 1,
+        ..expire_job(T0)
+    };
+    let audit = NewAuditEvent::new(T0, Actor::system("test"), "job.enqueued");
+    let id = store.enqueue_job(job, audit).await.unwrap().job_id();
+    store.claim_jobs(claim("crashed", T0)).await.unwrap();
+
+    let later = T0.plus(Duration::from_secs(60));
+    assert!(
+        store
+            .claim_jobs(claim("other", later))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Dead);
+    assert_eq!(
+        all_events(&*store).await.last().unwrap().action,
+        "job.dead_lettered"
+    );
+}
+
+async fn a_database_from_a_newer_writ_is_refused(db: TestDb) {
+    db.tamper(
+        "INSERT INTO writ_schema_migrations VALUES (99991231000000, 'from_the_future', 0)",
+        "INSERT INTO writ_schema_migrations VALUES (99991231000000, 'from_the_future', 0)",
+    )
+    .await;
+    for mode in [
+        writ_store::OpenMode::Migrate,
+        writ_store::OpenMode::Existing,
+    ] {
+        let err = writ_store::open(db.url(), mode)
+            .await
+            .err()
+            .expect("must refuse");
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 99991231000000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade writ"), "{err}");
+    }
+}

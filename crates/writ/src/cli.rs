@@ -1,0 +1,76 @@
+//! The command line: global options and subcommands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// writ: access governance for non-human identities.
+#[derive(Debug, Parser)]
+#[command(name = "writ", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options every command shares.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command shares. Each overrides `writ.toml`, and is overridden by nothing.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The store: `sqlite://PATH` (default `sqlite://writ.db`) or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, env = "WRIT_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// A file holding the database URL (keeps a password out of the environment).
+    #[arg(long, global = true, env = "WRIT_DATABASE_URL_FILE")]
+    pub database_file: Option<PathBuf>,
+    /// The configuration file (default: `writ.toml` if it exists).
+    #[arg(long, global = true, env = "WRIT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr: `text` or `json`.
+    #[arg(long, global = true, env = "WRIT_LOG_FORMAT")]
+    pub log_format: Option<crate::config::LogFormat>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (default `127.0.0.1:8080`).
+        #[arg(long, env = "WRIT_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Create the database if needed and apply pending schema migrations.
+    Migrate,
+    /// The audit log.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Measure performance; prints `figure: value unit` lines last.
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+/// `writ audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit 0 with the event count when intact, 3 naming the first bad
+    /// event when not.
+    Verify,
+}
+
+/// `writ bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Audit appends per second (1 and 100 events per transaction) and chain verification
+    /// throughput, on SQLite and, with `--postgres`, on PostgreSQL.
+    Audit(crate::bench::audit::AuditBenchArgs),
+}

@@ -1,0 +1,148 @@
+//! Configuration, layered: defaults, then `writ.toml`, then `WRIT_*` environment variables,
+//! then flags (clap merges the last two). Unknown keys are errors; secrets are never logged.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+/// The default store: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://writ.db";
+/// The default listen address: loopback only, so a first run exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_CONFIG_FILE: &str = "writ.toml";
+
+/// Environment variables writ reads; any other `WRIT_*` is reported as a likely typo.
+const KNOWN_ENV: &[&str] = &[
+    "WRIT_DATABASE_URL",
+    "WRIT_DATABASE_URL_FILE",
+    "WRIT_CONFIG",
+    "WRIT_LOG",
+    "WRIT_LOG_FORMAT",
+    "WRIT_LISTEN",
+    "WRIT_URL",
+    "WRIT_TOKEN",
+];
+/// Prefixes of variables read by the test suite and benchmarks, not by writ itself.
+const KNOWN_ENV_PREFIXES: &[&str] = &["WRIT_TEST_", "WRIT_BENCH_"];
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `writ.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    database_url_file: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    log_format: Option<LogFormat>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The store's URL (may hold a password: never log it, use `writ_store::redact`).
+    pub database_url: String,
+    /// Where `writ serve` listens.
+    pub listen: SocketAddr,
+    /// How logs are written.
+    pub log_format: LogFormat,
+    /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Builds the effective configuration from the file, the environment and the flags.
+    pub fn load(global: &GlobalArgs, listen_flag: Option<SocketAddr>) -> anyhow::Result<Self> {
+        let file = match &global.config {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileConfig::default(),
+        };
+        let database_url = match (&global.database, &global.database_file) {
+            (Some(url), _) => url.clone(),
+            (None, Some(path)) => read_secret(path)?,
+            (None, None) => match (&file.database_url, &file.database_url_file) {
+                (Some(url), _) => url.clone(),
+                (None, Some(path)) => read_secret(path)?,
+                (None, None) => DEFAULT_DATABASE_URL.to_string(),
+            },
+        };
+        let listen = match listen_flag.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN.parse().context("default listen address")?,
+        };
+        Ok(Self {
+            database_url,
+            listen,
+            log_format: global.log_format.or(file.log_format).unwrap_or_default(),
+            warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config `{}`", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config `{}`", path.display()))
+}
+
+/// Reads a secret from a file, trimming the trailing newline editors add.
+fn read_secret(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let secret = text.trim_end_matches(['\n', '\r']).to_string();
+    if secret.is_empty() {
+        bail!("`{}` is empty", path.display());
+    }
+    Ok(secret)
+}
+
+fn unknown_env_vars(names: impl Iterator<Item = String>) -> Vec<String> {
+    names
+        .filter(|name| name.starts_with("WRIT_"))
+        .filter(|name| !KNOWN_ENV.contains(&name.as_str()))
+        .filter(|name| !KNOWN_ENV_PREFIXES.iter().any(|p| name.starts_with(p)))
+        .map(|name| format!("unknown environment variable `{name}` is ignored"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let err = toml::from_str::<FileConfig>("databse_url = 'sqlite://x.db'").unwrap_err();
+        assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn reports_misspelt_environment_variables_only() {
+        let names = [
+            "WRIT_DATABSE_URL",
+            "WRIT_DATABASE_URL",
+            "WRIT_TEST_POSTGRES_URL",
+            "HOME",
+        ];
+        let warnings = unknown_env_vars(names.iter().map(|s| s.to_string()));
+        assert_eq!(
+            warnings,
+            ["unknown environment variable `WRIT_DATABSE_URL` is ignored"]
+        );
+    }
+}

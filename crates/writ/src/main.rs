@@ -1,0 +1,41 @@
+//! `writ`: the one binary. Runs the server, migrates the store, verifies the audit log and
+//! benchmarks; later the client commands. Errors are one line on stderr and a non-zero exit.
+
+mod bench;
+mod cli;
+mod commands;
+mod config;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit code when the audit chain is broken (distinct from "could not run", which is 1,
+/// and from a usage error, which is 2).
+const EXIT_CHAIN_BROKEN: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<commands::ChainBroken>().is_some() {
+                ExitCode::from(EXIT_CHAIN_BROKEN)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
