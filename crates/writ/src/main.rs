@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&format!("{err:#}")));
             if err.downcast_ref::<commands::ChainBroken>().is_some() {
                 ExitCode::from(EXIT_CHAIN_BROKEN)
             } else {
@@ -38,4 +38,15 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Folds a multi-line message (a TOML error carries a source snippet) into one line, so every
+/// failure is one line on stderr.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.chars().all(|c| matches!(c, '|' | '^' | ' ')))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
