@@ -17,7 +17,7 @@ mod sqlite;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use writ_domain::audit::{AuditEvent, NewAuditEvent};
+use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{JobId, Timestamp};
 
@@ -87,6 +87,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` audit events with `seq > after`, in seq order.
     async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+
+    /// The audit events with `after < seq <= through`, in seq order. Ranges, unlike pages,
+    /// can be read concurrently.
+    async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>>;
+
+    /// The newest audit event's seq and hash, or `None` for an empty log.
+    async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>>;
 
     /// Queues a job and records `event`; a job whose dedupe key is already queued is a replay.
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued>;

@@ -36,6 +36,14 @@ pub(crate) fn audit_event(row: AuditRow) -> Result<AuditEvent, StoreError> {
     })
 }
 
+/// The newest event's seq and hash, as read from the log.
+pub(crate) fn audit_head(seq: i64, hash: &[u8]) -> Result<(u64, AuditHash), StoreError> {
+    Ok((
+        u64::try_from(seq).map_err(|e| StoreError::corrupt("audit head", e))?,
+        AuditHash::from_slice(hash).map_err(|e| StoreError::corrupt("audit head", e))?,
+    ))
+}
+
 /// The stored text of an event's subjects: a JSON array of `kind:id` strings.
 pub(crate) fn subjects_text(event: &AuditEvent) -> String {
     serde_json::Value::from(event.subjects.clone()).to_string()

@@ -35,6 +35,7 @@ macro_rules! contract {
 contract!(
     appends_link_into_one_chain,
     concurrent_appends_stay_linear,
+    ranges_and_head_read_exactly_what_was_appended,
     the_audit_table_refuses_updates_and_deletes,
     a_replayed_job_is_recognised_and_queued_once,
     two_concurrent_claimers_never_receive_the_same_job,
@@ -106,6 +107,24 @@ async fn appends_link_into_one_chain(db: TestDb) {
         3,
         "pages are keyset by seq"
     );
+}
+
+async fn ranges_and_head_read_exactly_what_was_appended(db: TestDb) {
+    let store = db.store();
+    assert_eq!(store.audit_head().await.unwrap(), None);
+    let sealed = store
+        .append_audit((1..=25).map(event).collect())
+        .await
+        .unwrap();
+    let range = store.audit_range(5, 12).await.unwrap();
+    assert_eq!(
+        range,
+        sealed[5..12].to_vec(),
+        "bulk reads decode every field exactly"
+    );
+    assert!(store.audit_range(25, 40).await.unwrap().is_empty());
+    let last = sealed.last().unwrap();
+    assert_eq!(store.audit_head().await.unwrap(), Some((25, last.hash)));
 }
 
 async fn concurrent_appends_stay_linear(db: TestDb) {

@@ -71,7 +71,7 @@ async fn sigkilled_writers_lose_no_committed_event() {
         }
 
         let (store, _) = writ_store::open(&url, OpenMode::Existing).await.unwrap();
-        let chain = writ_core::audit::verify_chain(&*store).await.unwrap();
+        let chain = writ_core::audit::verify_chain(&store).await.unwrap();
         let events = store.audit_page(0, u32::MAX).await.unwrap();
         assert_eq!(chain.events, events.len() as u64);
         assert!(

@@ -6,6 +6,7 @@
 
 mod audit;
 mod jobs;
+mod scan;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use writ_domain::audit::{AuditEvent, NewAuditEvent};
+use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{JobId, Timestamp};
 
@@ -145,6 +146,14 @@ impl Store for PgStore {
 
     async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
         audit::page(&self.pool, after, limit).await
+    }
+
+    async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
+        scan::audit_range(&self.pool, after, through).await
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
+        audit::head(&self.pool).await
     }
 
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {

@@ -12,17 +12,7 @@ pub(super) async fn append(
     tx: &mut SqliteConnection,
     events: Vec<NewAuditEvent>,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let head: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (mut seq, mut prev) = match head {
-        Some((seq, hash)) => (
-            u64::try_from(seq).map_err(|e| StoreError::corrupt("audit head", e))?,
-            AuditHash::from_slice(&hash).map_err(|e| StoreError::corrupt("audit head", e))?,
-        ),
-        None => (0, AuditHash::GENESIS),
-    };
+    let (mut seq, mut prev) = head(&mut *tx).await?.unwrap_or((0, AuditHash::GENESIS));
     let mut sealed = Vec::with_capacity(events.len());
     for event in events {
         seq += 1;
@@ -62,4 +52,17 @@ pub(super) async fn page(
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(rows::audit_event).collect()
+}
+
+/// The newest event's seq and hash.
+pub(super) async fn head<'c, E>(executor: E) -> Result<Option<(u64, AuditHash)>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    let head: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(executor)
+            .await?;
+    head.map(|(seq, hash)| rows::audit_head(seq, &hash))
+        .transpose()
 }

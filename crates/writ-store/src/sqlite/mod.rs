@@ -6,6 +6,7 @@
 
 mod audit;
 mod jobs;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
-use writ_domain::audit::{AuditEvent, NewAuditEvent};
+use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{JobId, Timestamp};
 
@@ -29,6 +30,7 @@ const READERS: u32 = 4;
 
 /// The embedded store.
 pub(crate) struct SqliteStore {
+    path: PathBuf,
     writer: SqlitePool,
     reader: SqlitePool,
 }
@@ -67,7 +69,14 @@ impl SqliteStore {
             .connect_with(options.create_if_missing(false))
             .await
             .map_err(|e| open_error(path, e))?;
-        Ok((Self { writer, reader }, status))
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                writer,
+                reader,
+            },
+            status,
+        ))
     }
 
     /// A write transaction that holds SQLite's write lock from its first statement.
@@ -179,6 +188,14 @@ impl Store for SqliteStore {
 
     async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
         audit::page(&self.reader, after, limit).await
+    }
+
+    async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
+        scan::audit_range(&self.path, after, through).await
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
+        audit::head(&self.reader).await
     }
 
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {

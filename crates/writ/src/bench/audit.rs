@@ -1,6 +1,7 @@
 //! `writ bench audit`: audit appends per second, one and 100 events per transaction, and the
 //! throughput of `audit verify`, on SQLite and (with `--postgres`) PostgreSQL.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use writ_domain::Timestamp;
@@ -31,11 +32,11 @@ pub async fn run(args: AuditBenchArgs) -> anyhow::Result<()> {
     println!("durability: SQLite WAL synchronous=FULL; PostgreSQL synchronous_commit=on");
     let mut figures = Vec::new();
     let sqlite = ScratchStore::sqlite().await?;
-    figures.extend(measure("sqlite", &*sqlite.store, &args).await?);
+    figures.extend(measure("sqlite", &sqlite.store, &args).await?);
     sqlite.remove().await?;
     if let Some(admin_url) = &args.postgres {
         let postgres = ScratchStore::postgres(admin_url).await?;
-        figures.extend(measure("postgres", &*postgres.store, &args).await?);
+        figures.extend(measure("postgres", &postgres.store, &args).await?);
         postgres.remove().await?;
     }
     print_figures(&figures);
@@ -44,7 +45,7 @@ pub async fn run(args: AuditBenchArgs) -> anyhow::Result<()> {
 
 async fn measure(
     backend: &str,
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     args: &AuditBenchArgs,
 ) -> anyhow::Result<Vec<Figure>> {
     let mut n = 0u64;

@@ -13,7 +13,7 @@ pub struct ChainBroken(String);
 /// Walks the chain; prints the event count when intact, fails naming the first bad event.
 pub async fn verify(config: &Config) -> anyhow::Result<()> {
     let (store, _) = super::open_store(config, OpenMode::Existing).await?;
-    match writ_core::audit::verify_chain(&*store).await {
+    match writ_core::audit::verify_chain(&store).await {
         Ok(chain) => {
             println!(
                 "audit chain intact: {} events, head {}",
