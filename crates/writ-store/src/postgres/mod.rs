@@ -4,25 +4,42 @@
 //! acknowledged change survives a power loss. Audit appends are serialised by a
 //! transaction-scoped advisory lock; job claims use `FOR UPDATE SKIP LOCKED`.
 
-mod audit;
-mod jobs;
 mod scan;
+
+/// What the shared queries are compiled against (see the crate docs).
+type Db = sqlx::Postgres;
+type Connection = PgConnection;
+type Pool = PgPool;
+type Adapter = PgStore;
+
+/// Claims skip rows another worker has locked, so concurrent claimers never share a job.
+macro_rules! claim_lock {
+    () => {
+        " FOR UPDATE SKIP LOCKED"
+    };
+}
+
+#[path = "../shared/audit.rs"]
+mod audit;
+#[path = "../shared/jobs.rs"]
+mod jobs;
+#[path = "../shared/schema.rs"]
+mod schema;
+#[path = "../shared/store_impl.rs"]
+mod store_impl;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::Connection;
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
-use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
-use writ_domain::{JobId, Timestamp};
+use writ_domain::audit::AuditEvent;
 
 use crate::error::StoreError;
 use crate::location::redact;
-use crate::migrate::{self, CREATE_MIGRATIONS_TABLE};
+use crate::migrate;
 use crate::open::OpenMode;
-use crate::{ClaimRequest, Enqueued, JobFailure, SchemaStatus, Store, StoreResult};
+use crate::{SchemaStatus, StoreResult};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS: u32 = 16;
@@ -66,6 +83,32 @@ impl PgStore {
         let status = migrate_postgres(&pool, mode).await?;
         Ok((Self { pool }, status))
     }
+
+    const BACKEND: &'static str = "postgres";
+
+    async fn write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    fn reads(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn scan_audit(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
+        scan::audit_range(&self.pool, after, through).await
+    }
+}
+
+/// Advisory lock key that serialises audit appends (an arbitrary constant unique within writ).
+const AUDIT_LOCK: i64 = 0x7772_6974_0002;
+
+/// Serialises audit appends across connections and replicas until the transaction ends.
+async fn lock_audit(conn: &mut Connection) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn migrate_postgres(pool: &PgPool, mode: OpenMode) -> StoreResult<SchemaStatus> {
@@ -75,41 +118,9 @@ async fn migrate_postgres(pool: &PgPool, mode: OpenMode) -> StoreResult<SchemaSt
         .bind(MIGRATION_LOCK)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(CREATE_MIGRATIONS_TABLE)
-        .execute(&mut *tx)
-        .await?;
-    let applied: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0)::BIGINT FROM writ_schema_migrations")
-            .fetch_one(&mut *tx)
-            .await?;
-    let pending = migrate::pending(migrate::POSTGRES, applied)?;
-    let latest = migrate::latest_schema_version();
-    if mode == OpenMode::Existing && !pending.is_empty() {
-        return Err(StoreError::SchemaBehind {
-            found: applied,
-            required: latest,
-        });
-    }
-    for migration in pending {
-        tracing::info!(
-            version = migration.version,
-            name = migration.name,
-            "applying migration"
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(migration.sql))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO writ_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(migration.version)
-        .bind(migration.name)
-        .bind(Timestamp::now_utc().as_micros())
-        .execute(&mut *tx)
-        .await?;
-    }
+    let status = schema::apply(&mut tx, migrate::POSTGRES, mode).await?;
     tx.commit().await?;
-    Ok(SchemaStatus { applied, latest })
+    Ok(status)
 }
 
 fn connect_error(target: &str, err: sqlx::Error) -> StoreError {
@@ -123,85 +134,5 @@ fn connect_error(target: &str, err: sqlx::Error) -> StoreError {
     StoreError::Unreachable {
         target: target.to_string(),
         reason: redact(&reason),
-    }
-}
-
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn append_audit(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<AuditEvent>> {
-        let mut tx = self.pool.begin().await?;
-        let sealed = audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(sealed)
-    }
-
-    async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        audit::page(&self.pool, after, limit).await
-    }
-
-    async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
-        scan::audit_range(&self.pool, after, through).await
-    }
-
-    async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
-        audit::head(&self.pool).await
-    }
-
-    async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {
-        let mut tx = self.pool.begin().await?;
-        let enqueued = jobs::enqueue(&mut tx, &job, event.at).await?;
-        if let Enqueued::New(_) = enqueued {
-            audit::append(&mut tx, vec![event]).await?;
-        }
-        tx.commit().await?;
-        Ok(enqueued)
-    }
-
-    async fn claim_jobs(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<ClaimedJob>> {
-        let mut tx = self.pool.begin().await?;
-        let dead = jobs::dead_letter_expired(&mut tx, claim.now).await?;
-        if !dead.is_empty() {
-            audit::append(&mut tx, dead).await?;
-        }
-        let claimed = jobs::claim(&mut tx, &claim).await?;
-        tx.commit().await?;
-        Ok(claimed)
-    }
-
-    async fn complete_job(&self, lease: &Lease, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        jobs::complete(&mut tx, lease, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn fail_job(
-        &self,
-        lease: &Lease,
-        error: &str,
-        retry_at: Timestamp,
-        permanent: bool,
-        now: Timestamp,
-    ) -> StoreResult<JobFailure> {
-        let mut tx = self.pool.begin().await?;
-        let (failure, event) = jobs::fail(&mut tx, lease, error, retry_at, permanent, now).await?;
-        if let Some(event) = event {
-            audit::append(&mut tx, vec![event]).await?;
-        }
-        tx.commit().await?;
-        Ok(failure)
-    }
-
-    async fn job(&self, id: JobId) -> StoreResult<Option<Job>> {
-        jobs::get(&self.pool, id).await
     }
 }

@@ -4,26 +4,43 @@
 //! serialised in-process without lock upgrades, and across processes by SQLite's own lock
 //! (bounded by the busy timeout). Reads use a separate pool and never wait for writers.
 
-mod audit;
-mod jobs;
 mod scan;
+
+/// What the shared queries are compiled against (see the crate docs).
+type Db = sqlx::Sqlite;
+type Connection = sqlx::SqliteConnection;
+type Pool = SqlitePool;
+type Adapter = SqliteStore;
+
+/// No row lock needed: a claim runs under the `BEGIN IMMEDIATE` write lock.
+macro_rules! claim_lock {
+    () => {
+        ""
+    };
+}
+
+#[path = "../shared/audit.rs"]
+mod audit;
+#[path = "../shared/jobs.rs"]
+mod jobs;
+#[path = "../shared/schema.rs"]
+mod schema;
+#[path = "../shared/store_impl.rs"]
+mod store_impl;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use async_trait::async_trait;
+use sqlx::Transaction;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
-use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
-use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
-use writ_domain::{JobId, Timestamp};
+use writ_domain::audit::AuditEvent;
 
 use crate::error::StoreError;
-use crate::migrate::{self, CREATE_MIGRATIONS_TABLE};
+use crate::migrate;
 use crate::open::OpenMode;
-use crate::{ClaimRequest, Enqueued, JobFailure, SchemaStatus, Store, StoreResult};
+use crate::{SchemaStatus, StoreResult};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: u32 = 4;
@@ -79,49 +96,28 @@ impl SqliteStore {
         ))
     }
 
+    const BACKEND: &'static str = "sqlite";
+
     /// A write transaction that holds SQLite's write lock from its first statement.
-    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    async fn write(&self) -> StoreResult<Transaction<'static, Db>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// The pool for reads, which never wait for the writer (WAL).
+    fn reads(&self) -> &Pool {
+        &self.reader
+    }
+
+    async fn scan_audit(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
+        scan::audit_range(&self.path, after, through).await
     }
 }
 
 async fn migrate_sqlite(pool: &SqlitePool, mode: OpenMode) -> StoreResult<SchemaStatus> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query(CREATE_MIGRATIONS_TABLE)
-        .execute(&mut *tx)
-        .await?;
-    let applied: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM writ_schema_migrations")
-            .fetch_one(&mut *tx)
-            .await?;
-    let pending = migrate::pending(migrate::SQLITE, applied)?;
-    let latest = migrate::latest_schema_version();
-    if mode == OpenMode::Existing && !pending.is_empty() {
-        return Err(StoreError::SchemaBehind {
-            found: applied,
-            required: latest,
-        });
-    }
-    for migration in pending {
-        tracing::info!(
-            version = migration.version,
-            name = migration.name,
-            "applying migration"
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(migration.sql))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO writ_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        )
-        .bind(migration.version)
-        .bind(migration.name)
-        .bind(Timestamp::now_utc().as_micros())
-        .execute(&mut *tx)
-        .await?;
-    }
+    let status = schema::apply(&mut tx, migrate::SQLITE, mode).await?;
     tx.commit().await?;
-    Ok(SchemaStatus { applied, latest })
+    Ok(status)
 }
 
 /// Turns a failure to open the file into a message that says what to fix.
@@ -168,82 +164,8 @@ fn unwritable_reason(path: &Path) -> String {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
-        Ok(())
-    }
-
-    async fn append_audit(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<AuditEvent>> {
-        let mut tx = self.write().await?;
-        let sealed = audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(sealed)
-    }
-
-    async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        audit::page(&self.reader, after, limit).await
-    }
-
-    async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
-        scan::audit_range(&self.path, after, through).await
-    }
-
-    async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
-        audit::head(&self.reader).await
-    }
-
-    async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {
-        let mut tx = self.write().await?;
-        let enqueued = jobs::enqueue(&mut tx, &job, event.at).await?;
-        if let Enqueued::New(_) = enqueued {
-            audit::append(&mut tx, vec![event]).await?;
-        }
-        tx.commit().await?;
-        Ok(enqueued)
-    }
-
-    async fn claim_jobs(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<ClaimedJob>> {
-        let mut tx = self.write().await?;
-        let dead = jobs::dead_letter_expired(&mut tx, claim.now).await?;
-        if !dead.is_empty() {
-            audit::append(&mut tx, dead).await?;
-        }
-        let claimed = jobs::claim(&mut tx, &claim).await?;
-        tx.commit().await?;
-        Ok(claimed)
-    }
-
-    async fn complete_job(&self, lease: &Lease, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        jobs::complete(&mut tx, lease, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn fail_job(
-        &self,
-        lease: &Lease,
-        error: &str,
-        retry_at: Timestamp,
-        permanent: bool,
-        now: Timestamp,
-    ) -> StoreResult<JobFailure> {
-        let mut tx = self.write().await?;
-        let (failure, event) = jobs::fail(&mut tx, lease, error, retry_at, permanent, now).await?;
-        if let Some(event) = event {
-            audit::append(&mut tx, vec![event]).await?;
-        }
-        tx.commit().await?;
-        Ok(failure)
-    }
-
-    async fn job(&self, id: JobId) -> StoreResult<Option<Job>> {
-        jobs::get(&self.reader, id).await
-    }
+/// Audit appends need no lock of their own: every write transaction already holds SQLite's
+/// write lock (`BEGIN IMMEDIATE`).
+async fn lock_audit(_: &mut Connection) -> StoreResult<()> {
+    Ok(())
 }

@@ -1,6 +1,7 @@
-//! The job queue on SQLite. Claims run inside `BEGIN IMMEDIATE`, which makes them exclusive.
+//! The job queue, compiled once per backend (see the crate docs). Claims are exclusive: on
+//! SQLite the `BEGIN IMMEDIATE` write lock serialises them; on PostgreSQL `claim_lock!()`
+//! adds `FOR UPDATE SKIP LOCKED`, so concurrent workers and replicas never share a job.
 
-use sqlx::{SqliteConnection, SqlitePool};
 use writ_domain::audit::NewAuditEvent;
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{JobId, Timestamp};
@@ -9,8 +10,10 @@ use crate::error::StoreError;
 use crate::rows::{self, JobRow, job_columns};
 use crate::{ClaimRequest, Enqueued, JobFailure};
 
+use super::{Connection, Pool};
+
 pub(super) async fn enqueue(
-    tx: &mut SqliteConnection,
+    tx: &mut Connection,
     job: &NewJob,
     now: Timestamp,
 ) -> Result<Enqueued, StoreError> {
@@ -18,7 +21,7 @@ pub(super) async fn enqueue(
     let dedupe_key = job.payload.dedupe_key();
     let inserted = sqlx::query(
         "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_after, max_attempts, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(id.as_uuid())
     .bind(job.payload.kind())
@@ -33,7 +36,7 @@ pub(super) async fn enqueue(
     if inserted.rows_affected() == 1 {
         return Ok(Enqueued::New(id));
     }
-    let existing: uuid::Uuid = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?")
+    let existing: uuid::Uuid = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
         .bind(&dedupe_key)
         .fetch_one(&mut *tx)
         .await?;
@@ -43,13 +46,13 @@ pub(super) async fn enqueue(
 /// Dead-letters running jobs whose lease expired on their last attempt (their worker died)
 /// and returns the audit events to record.
 pub(super) async fn dead_letter_expired(
-    tx: &mut SqliteConnection,
+    tx: &mut Connection,
     now: Timestamp,
 ) -> Result<Vec<NewAuditEvent>, StoreError> {
     let dead: Vec<(uuid::Uuid, String, i32, String)> = sqlx::query_as(
         "UPDATE jobs SET state = 'dead', last_error = 'lease expired on the last attempt', \
-         lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? \
-         WHERE state = 'running' AND lease_expires_at <= ? AND attempts >= max_attempts \
+         lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $1 \
+         WHERE state = 'running' AND lease_expires_at <= $2 AND attempts >= max_attempts \
          RETURNING id, kind, attempts, last_error",
     )
     .bind(now.as_micros())
@@ -65,18 +68,19 @@ pub(super) async fn dead_letter_expired(
 }
 
 pub(super) async fn claim(
-    tx: &mut SqliteConnection,
+    tx: &mut Connection,
     claim: &ClaimRequest<'_>,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let token = uuid::Uuid::now_v7();
     let now = claim.now.as_micros();
     let rows: Vec<JobRow> = sqlx::query_as(concat!(
-        "UPDATE jobs SET state = 'running', lease_owner = ?, lease_token = ?, lease_expires_at = ?, \
-         attempts = attempts + 1, updated_at = ? \
+        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_token = $2, lease_expires_at = $3, \
+         attempts = attempts + 1, updated_at = $4 \
          WHERE id IN (SELECT id FROM jobs \
-             WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at <= ?) \
-             ORDER BY run_after, id LIMIT ?) \
-         RETURNING ",
+             WHERE (state = 'queued' AND run_after <= $5) OR (state = 'running' AND lease_expires_at <= $6) \
+             ORDER BY run_after, id LIMIT $7",
+        claim_lock!(),
+        ") RETURNING ",
         job_columns!()
     ))
     .bind(claim.worker)
@@ -92,13 +96,13 @@ pub(super) async fn claim(
 }
 
 pub(super) async fn complete(
-    tx: &mut SqliteConnection,
+    tx: &mut Connection,
     lease: &Lease,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
-         updated_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
+         updated_at = $1 WHERE id = $2 AND state = 'running' AND lease_token = $3",
     )
     .bind(now.as_micros())
     .bind(lease.job_id.as_uuid())
@@ -112,7 +116,7 @@ pub(super) async fn complete(
 }
 
 pub(super) async fn fail(
-    tx: &mut SqliteConnection,
+    tx: &mut Connection,
     lease: &Lease,
     error: &str,
     retry_at: Timestamp,
@@ -121,9 +125,9 @@ pub(super) async fn fail(
 ) -> Result<(JobFailure, Option<NewAuditEvent>), StoreError> {
     let error = rows::bounded_error(error);
     let row: Option<(String, String, i32)> = sqlx::query_as(
-        "UPDATE jobs SET state = CASE WHEN ? OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
-         run_after = ?, last_error = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
-         updated_at = ? WHERE id = ? AND state = 'running' AND lease_token = ? \
+        "UPDATE jobs SET state = CASE WHEN $1 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+         run_after = $2, last_error = $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
+         updated_at = $4 WHERE id = $5 AND state = 'running' AND lease_token = $6 \
          RETURNING state, kind, attempts",
     )
     .bind(permanent)
@@ -148,11 +152,11 @@ pub(super) async fn fail(
     ))
 }
 
-pub(super) async fn get(pool: &SqlitePool, id: JobId) -> Result<Option<Job>, StoreError> {
+pub(super) async fn get(pool: &Pool, id: JobId) -> Result<Option<Job>, StoreError> {
     let row: Option<JobRow> = sqlx::query_as(concat!(
         "SELECT ",
         job_columns!(),
-        " FROM jobs WHERE id = ?"
+        " FROM jobs WHERE id = $1"
     ))
     .bind(id.as_uuid())
     .fetch_optional(pool)

@@ -1,25 +1,21 @@
-//! The audit log on PostgreSQL.
+//! The audit log, compiled once per backend (see the crate docs).
 
-use sqlx::{PgConnection, PgPool};
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 
 use crate::error::StoreError;
 use crate::rows::{self, AuditRow, audit_columns};
 
-/// Advisory lock key that serialises audit appends (an arbitrary constant unique within writ).
-const AUDIT_LOCK: i64 = 0x7772_6974_0002;
+use super::{Connection, Db, Pool};
 
-/// Appends `events` after the current head. Takes a transaction-scoped advisory lock first, so
-/// concurrent appenders (in any replica) queue up and the chain stays linear. Callers append
-/// last in their transaction, to hold the lock only until commit.
+/// Appends `events` after the current head. The backend's `lock_audit` serialises appenders
+/// (SQLite: the `BEGIN IMMEDIATE` write lock already held; PostgreSQL: an advisory lock), so
+/// reading the head and appending after it cannot interleave and the chain stays linear.
+/// Callers append last in their transaction, to hold the lock only until commit.
 pub(super) async fn append(
-    tx: &mut PgConnection,
+    tx: &mut Connection,
     events: Vec<NewAuditEvent>,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    super::lock_audit(&mut *tx).await?;
     let (mut seq, mut prev) = head(&mut *tx).await?.unwrap_or((0, AuditHash::GENESIS));
     let mut sealed = Vec::with_capacity(events.len());
     for event in events {
@@ -46,7 +42,7 @@ pub(super) async fn append(
 }
 
 pub(super) async fn page(
-    pool: &PgPool,
+    pool: &Pool,
     after: u64,
     limit: u32,
 ) -> Result<Vec<AuditEvent>, StoreError> {
@@ -65,7 +61,7 @@ pub(super) async fn page(
 /// The newest event's seq and hash.
 pub(super) async fn head<'c, E>(executor: E) -> Result<Option<(u64, AuditHash)>, StoreError>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+    E: sqlx::Executor<'c, Database = Db>,
 {
     let head: Option<(i64, Vec<u8>)> =
         sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")

@@ -1,0 +1,91 @@
+//! The [`Store`] implementation, compiled once per backend (see the crate docs): each method
+//! opens the backend's write transaction, runs the shared queries and commits.
+
+use async_trait::async_trait;
+use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
+use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
+use writ_domain::{JobId, Timestamp};
+
+use crate::{ClaimRequest, Enqueued, JobFailure, Store, StoreResult};
+
+use super::{Adapter, audit, jobs};
+
+#[async_trait]
+impl Store for Adapter {
+    fn backend(&self) -> &'static str {
+        Adapter::BACKEND
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(self.reads()).await?;
+        Ok(())
+    }
+
+    async fn append_audit(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<AuditEvent>> {
+        let mut tx = self.write().await?;
+        let sealed = audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(sealed)
+    }
+
+    async fn audit_page(&self, after: u64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        audit::page(self.reads(), after, limit).await
+    }
+
+    async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
+        self.scan_audit(after, through).await
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
+        audit::head(self.reads()).await
+    }
+
+    async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {
+        let mut tx = self.write().await?;
+        let enqueued = jobs::enqueue(&mut tx, &job, event.at).await?;
+        if let Enqueued::New(_) = enqueued {
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(enqueued)
+    }
+
+    async fn claim_jobs(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<ClaimedJob>> {
+        let mut tx = self.write().await?;
+        let dead = jobs::dead_letter_expired(&mut tx, claim.now).await?;
+        if !dead.is_empty() {
+            audit::append(&mut tx, dead).await?;
+        }
+        let claimed = jobs::claim(&mut tx, &claim).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn complete_job(&self, lease: &Lease, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        jobs::complete(&mut tx, lease, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn fail_job(
+        &self,
+        lease: &Lease,
+        error: &str,
+        retry_at: Timestamp,
+        permanent: bool,
+        now: Timestamp,
+    ) -> StoreResult<JobFailure> {
+        let mut tx = self.write().await?;
+        let (failure, event) = jobs::fail(&mut tx, lease, error, retry_at, permanent, now).await?;
+        if let Some(event) = event {
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(failure)
+    }
+
+    async fn job(&self, id: JobId) -> StoreResult<Option<Job>> {
+        jobs::get(self.reads(), id).await
+    }
+}
