@@ -134,6 +134,14 @@ impl NewAuditEvent {
         self
     }
 
+    /// Adds one field to the data object (data that is not an object is left as it is).
+    pub fn data_field(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        if let serde_json::Value::Object(fields) = &mut self.data {
+            fields.insert(key.to_string(), value.into());
+        }
+        self
+    }
+
     /// Gives the event its place in the chain: `seq` after an event whose hash is `prev_hash`.
     pub fn seal(self, seq: u64, prev_hash: AuditHash) -> AuditEvent {
         let mut event = AuditEvent {

@@ -30,7 +30,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
-use writ_domain::{JobId, Timestamp};
+use writ_domain::{
+    Catalog, Entitlement, EntitlementId, Identity, IdentityId, JobId, Principal, PrincipalId,
+    Request, RequestId, SodRule, System, Timestamp,
+};
 
 pub use error::StoreError;
 pub use location::{DatabaseUrl, redact};
@@ -80,6 +83,39 @@ pub enum JobFailure {
     DeadLettered,
 }
 
+/// Everything a submission is decided on, read at one moment. `None` where the thing named
+/// does not exist, so the caller can say which.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitContext {
+    /// Who asks.
+    pub requester: Option<Principal>,
+    /// For which identity.
+    pub identity: Option<Identity>,
+    /// The identity's owner.
+    pub owner: Option<Principal>,
+    /// What is asked for.
+    pub entitlement: Option<Entitlement>,
+    /// The entitlement's system.
+    pub system: Option<System>,
+    /// Entitlements the identity holds or may soon hold (live grants, requests in flight).
+    pub held: Vec<EntitlementId>,
+    /// The same across every identity of the identity's owner (for owner-scoped SoD).
+    pub owner_held: Vec<EntitlementId>,
+    /// Every SoD rule.
+    pub sod_rules: Vec<SodRule>,
+    /// Whether a break-glass post-use review of this entitlement is open on this identity.
+    pub open_break_glass_review: bool,
+}
+
+/// The policy decision a request was submitted under, as stored with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestDecision {
+    /// The decision record (allowed, reasons, policy ids) as JSON.
+    pub record: serde_json::Value,
+    /// The hash of the policy set that decided.
+    pub policy_set_hash: String,
+}
+
 /// The storage port. Every method is one transaction.
 ///
 /// Methods that change governed state append their audit event in the same transaction, so a
@@ -105,6 +141,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest audit event's seq and hash, or `None` for an empty log.
     async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>>;
+
+    /// The whole catalog and inventory (for planning `writ apply`; small by nature).
+    async fn catalog(&self) -> StoreResult<Catalog>;
+
+    /// Writes `changes` (upserts by id, parents first) and their audit `events` in one
+    /// transaction: all of it or nothing.
+    async fn apply_catalog(
+        &self,
+        changes: Catalog,
+        events: Vec<NewAuditEvent>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// The facts a submission by `requester` for `identity` (and `entitlement`) is decided on.
+    async fn submit_context(
+        &self,
+        requester: PrincipalId,
+        identity: IdentityId,
+        entitlement: Option<EntitlementId>,
+    ) -> StoreResult<SubmitContext>;
+
+    /// Stores a decided request with its decision and audit event; the request's number is
+    /// allocated here, and the stored request returned.
+    async fn submit_request(
+        &self,
+        request: Request,
+        decision: RequestDecision,
+        event: NewAuditEvent,
+    ) -> StoreResult<Request>;
+
+    /// One request with its decision.
+    async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>>;
 
     /// Queues a job and records `event`; a job whose dedupe key is already queued is a replay.
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued>;

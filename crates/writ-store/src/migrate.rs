@@ -24,8 +24,10 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 20261122000000 "foundation");
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 20261122000000 "foundation");
+pub(crate) const SQLITE: &[Migration] =
+    migrations!("sqlite": 20261122000000 "foundation", 20261122120000 "catalog");
+pub(crate) const POSTGRES: &[Migration] =
+    migrations!("postgres": 20261122000000 "foundation", 20261122120000 "catalog");
 
 /// The table that records applied migrations (same DDL on both backends).
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str =

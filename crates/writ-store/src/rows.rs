@@ -167,3 +167,31 @@ pub(crate) fn failure(
         (JobFailure::Retried(retry_at), None)
     }
 }
+
+/// Parses a stored text column into its domain type.
+pub(crate) fn parsed<T>(what: &str, text: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e| StoreError::corrupt(what, e))
+}
+
+/// Reads a stored JSON column.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(what, e))
+}
+
+/// Writes a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::corrupt(what, e))
+}
+
+/// A stored TTL in whole seconds.
+pub(crate) fn ttl(what: &str, secs: i64) -> Result<writ_domain::Ttl, StoreError> {
+    let secs = u64::try_from(secs).map_err(|e| StoreError::corrupt(what, e))?;
+    writ_domain::Ttl::from_secs(secs).map_err(|e| StoreError::corrupt(what, e))
+}

@@ -45,6 +45,10 @@ contract!(
     a_permanent_failure_dead_letters_at_once,
     a_worker_lost_on_the_last_attempt_is_dead_lettered,
     a_database_from_a_newer_writ_is_refused,
+    the_catalog_reads_back_as_written,
+    a_catalog_change_that_breaks_a_reference_writes_nothing,
+    the_submit_context_counts_what_is_in_flight,
+    concurrent_submissions_get_distinct_numbers,
 );
 
 const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
@@ -451,4 +455,174 @@ async fn a_database_from_a_newer_writ_is_refused(db: TestDb) {
         );
         assert!(err.to_string().contains("upgrade writ"), "{err}");
     }
+}
+
+fn sorted(mut catalog: writ_domain::Catalog) -> writ_domain::Catalog {
+    catalog.principals.sort_by(|a, b| a.email.cmp(&b.email));
+    catalog.systems.sort_by(|a, b| a.name.cmp(&b.name));
+    catalog.entitlements.sort_by(|a, b| a.name.cmp(&b.name));
+    catalog.sod_rules.sort_by(|a, b| a.name.cmp(&b.name));
+    catalog.identities.sort_by(|a, b| a.name.cmp(&b.name));
+    catalog
+}
+
+async fn the_catalog_reads_back_as_written(db: TestDb) {
+    let store = db.store();
+    let payments = writ_testkit::catalog::payments();
+    let created = NewAuditEvent::new(T0, Actor::system("test"), "catalog.applied");
+    store
+        .apply_catalog(payments.catalog.clone(), vec![created.clone()], T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.catalog().await.unwrap(),
+        sorted(payments.catalog.clone())
+    );
+
+    let mut changed = payments.catalog.clone();
+    changed.identities[0].purpose = "serves the payments API, v2".into();
+    changed.entitlements[0].description = "changed".into();
+    store
+        .apply_catalog(changed.clone(), vec![created], T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.catalog().await.unwrap(),
+        sorted(changed),
+        "upserts update in place"
+    );
+    assert_eq!(all_events(&*store).await.len(), 2);
+}
+
+async fn a_catalog_change_that_breaks_a_reference_writes_nothing(db: TestDb) {
+    let store = db.store();
+    let mut payments = writ_testkit::catalog::payments().catalog;
+    payments.identities[0].owner = writ_domain::PrincipalId::new();
+    let event = NewAuditEvent::new(T0, Actor::system("test"), "catalog.applied");
+    assert!(
+        store
+            .apply_catalog(payments, vec![event], T0)
+            .await
+            .is_err()
+    );
+    assert!(
+        store.catalog().await.unwrap().is_empty(),
+        "nothing was written"
+    );
+    assert!(all_events(&*store).await.is_empty(), "nor audited");
+}
+
+async fn applied_payments(store: &dyn Store) -> writ_testkit::catalog::Payments {
+    let payments = writ_testkit::catalog::payments();
+    let event = NewAuditEvent::new(T0, Actor::system("test"), "catalog.applied");
+    store
+        .apply_catalog(payments.catalog.clone(), vec![event], T0)
+        .await
+        .unwrap();
+    payments
+}
+
+fn decision() -> writ_store::RequestDecision {
+    writ_store::RequestDecision {
+        record: serde_json::json!({ "allowed": true, "reasons": [] }),
+        policy_set_hash: "ab".repeat(32),
+    }
+}
+
+async fn the_submit_context_counts_what_is_in_flight(db: TestDb) {
+    use writ_domain::RequestStatus;
+    let store = db.store();
+    let p = applied_payments(&*store).await;
+    let before = store
+        .submit_context(p.alice, p.payments_api, Some(p.writer))
+        .await
+        .unwrap();
+    assert_eq!(before.requester.as_ref().map(|r| r.id), Some(p.alice));
+    assert_eq!(before.owner.as_ref().map(|o| o.id), Some(p.alice));
+    assert_eq!(before.system.as_ref().map(|s| s.id), Some(p.payments_db));
+    assert_eq!(before.entitlement.as_ref().map(|e| e.id), Some(p.writer));
+    assert!(before.held.is_empty() && before.owner_held.is_empty());
+    assert_eq!(before.sod_rules.len(), 1);
+    assert!(!before.open_break_glass_review);
+
+    let pending = writ_testkit::catalog::grant_request(
+        p.alice,
+        p.payments_api,
+        p.auditor,
+        RequestStatus::PendingApproval,
+    );
+    let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.submitted");
+    let stored = store
+        .submit_request(pending.clone(), decision(), event)
+        .await
+        .unwrap();
+    let (read, read_decision) = store.request(stored.id).await.unwrap().unwrap();
+    assert_eq!(read, stored);
+    assert_eq!(read_decision, decision());
+
+    let rejected = writ_testkit::catalog::grant_request(
+        p.alice,
+        p.payments_api,
+        p.writer,
+        RequestStatus::Rejected,
+    );
+    let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.rejected");
+    store
+        .submit_request(rejected, decision(), event)
+        .await
+        .unwrap();
+
+    let after = store
+        .submit_context(p.alice, p.payments_api, Some(p.writer))
+        .await
+        .unwrap();
+    assert_eq!(
+        after.held,
+        [p.auditor],
+        "a pending request counts, a rejected one does not"
+    );
+    assert_eq!(after.owner_held, [p.auditor]);
+
+    let missing = store
+        .submit_context(p.alice, writ_domain::IdentityId::new(), None)
+        .await
+        .unwrap();
+    assert!(missing.identity.is_none() && missing.owner.is_none());
+}
+
+async fn concurrent_submissions_get_distinct_numbers(db: TestDb) {
+    use writ_domain::RequestStatus;
+    let store = db.store();
+    let p = applied_payments(&*store).await;
+    let submitters: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            let request = writ_testkit::catalog::grant_request(
+                p.alice,
+                p.payments_api,
+                p.auditor,
+                RequestStatus::PendingApproval,
+            );
+            tokio::spawn(async move {
+                let event = NewAuditEvent::new(T0, Actor::system("test"), "request.submitted");
+                store
+                    .submit_request(request, decision(), event)
+                    .await
+                    .unwrap()
+                    .number
+                    .get()
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for submitter in submitters {
+        numbers.push(submitter.await.unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
+    let events = all_events(&*store).await;
+    assert!(
+        events.iter().any(|e| e.data.contains(r#""number":"REQ-"#)),
+        "the audit event names the number"
+    );
 }

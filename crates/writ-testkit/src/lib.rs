@@ -2,6 +2,7 @@
 //! `WRIT_TEST_POSTGRES_URL` is set), and a manual clock. Dev-only: never a runtime dependency.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod catalog;
 mod clock;
 mod db;
 

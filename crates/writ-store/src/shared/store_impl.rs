@@ -4,11 +4,15 @@
 use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
-use writ_domain::{JobId, Timestamp};
+use writ_domain::{
+    Catalog, EntitlementId, IdentityId, JobId, PrincipalId, Request, RequestId, Timestamp,
+};
 
-use crate::{ClaimRequest, Enqueued, JobFailure, Store, StoreResult};
+use crate::{
+    ClaimRequest, Enqueued, JobFailure, RequestDecision, Store, StoreResult, SubmitContext,
+};
 
-use super::{Adapter, audit, jobs};
+use super::{Adapter, audit, catalog, jobs, requests};
 
 #[async_trait]
 impl Store for Adapter {
@@ -38,6 +42,51 @@ impl Store for Adapter {
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
         audit::head(self.reads()).await
+    }
+
+    async fn catalog(&self) -> StoreResult<Catalog> {
+        catalog::load(self.reads()).await
+    }
+
+    async fn apply_catalog(
+        &self,
+        changes: Catalog,
+        events: Vec<NewAuditEvent>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        catalog::upsert(&mut tx, &changes, now).await?;
+        audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn submit_context(
+        &self,
+        requester: PrincipalId,
+        identity: IdentityId,
+        entitlement: Option<EntitlementId>,
+    ) -> StoreResult<SubmitContext> {
+        requests::context(self.reads(), requester, identity, entitlement).await
+    }
+
+    async fn submit_request(
+        &self,
+        mut request: Request,
+        decision: RequestDecision,
+        event: NewAuditEvent,
+    ) -> StoreResult<Request> {
+        let mut tx = self.write().await?;
+        request.number = requests::next_number(&mut tx).await?;
+        requests::insert(&mut tx, &request, &decision).await?;
+        let event = event.data_field("number", request.number.to_string());
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(request)
+    }
+
+    async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>> {
+        requests::get(self.reads(), id).await
     }
 
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {

@@ -19,10 +19,22 @@ macro_rules! claim_lock {
     };
 }
 
+/// Request numbers come from a counter row, incremented under the write lock.
+macro_rules! next_request_number {
+    () => {
+        "UPDATE counters SET value = value + 1 WHERE name = 'request_number' RETURNING value"
+    };
+}
+pub(crate) use next_request_number;
+
 #[path = "../shared/audit.rs"]
 mod audit;
+#[path = "../shared/catalog.rs"]
+mod catalog;
 #[path = "../shared/jobs.rs"]
 mod jobs;
+#[path = "../shared/requests.rs"]
+mod requests;
 #[path = "../shared/schema.rs"]
 mod schema;
 #[path = "../shared/store_impl.rs"]

@@ -1,0 +1,3 @@
+//! The declarative catalog.
+
+pub mod file;

@@ -1,0 +1,389 @@
+//! The catalog and inventory, compiled once per backend (see the crate docs): read whole,
+//! written as upserts by id.
+
+use writ_domain::entitlement::{ApprovalStage, BreakGlass, TtlPolicy};
+use writ_domain::{
+    Catalog, Entitlement, EntitlementId, Identity, IdentityId, Principal, PrincipalId, SodRule,
+    SodRuleId, System, SystemId, Timestamp,
+};
+
+use crate::error::StoreError;
+use crate::rows::{from_json, parsed, to_json, ttl};
+
+use super::{Connection, Db, Pool};
+
+/// Everything in the catalog, in name order.
+pub(super) async fn load(pool: &Pool) -> Result<Catalog, StoreError> {
+    Ok(Catalog {
+        principals: principals(pool, "ORDER BY email", None).await?,
+        systems: systems(pool, "ORDER BY name", None).await?,
+        entitlements: entitlements(pool, "ORDER BY name", None).await?,
+        sod_rules: sod_rules(pool, "ORDER BY name").await?,
+        identities: identities(pool, "ORDER BY name", None).await?,
+    })
+}
+
+/// One principal by id.
+pub(super) async fn principal(
+    conn: &mut Connection,
+    id: PrincipalId,
+) -> Result<Option<Principal>, StoreError> {
+    Ok(principals(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+}
+
+/// One identity by id.
+pub(super) async fn identity(
+    conn: &mut Connection,
+    id: IdentityId,
+) -> Result<Option<Identity>, StoreError> {
+    Ok(identities(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+}
+
+/// One entitlement by id.
+pub(super) async fn entitlement(
+    conn: &mut Connection,
+    id: EntitlementId,
+) -> Result<Option<Entitlement>, StoreError> {
+    Ok(entitlements(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+}
+
+/// One system by id.
+pub(super) async fn system(
+    conn: &mut Connection,
+    id: SystemId,
+) -> Result<Option<System>, StoreError> {
+    Ok(systems(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+}
+
+/// Every SoD rule (few by nature; the caller picks those that name its entitlement).
+pub(super) async fn all_sod_rules(conn: &mut Connection) -> Result<Vec<SodRule>, StoreError> {
+    sod_rules(conn, "ORDER BY name").await
+}
+
+const BY_ID: &str = "WHERE id = $1";
+
+/// Runs `{select} {tail}`, binding `id` when given. `tail` is always a constant of this file.
+async fn fetch<'c, E, R>(
+    executor: E,
+    select: &str,
+    tail: &str,
+    id: Option<uuid::Uuid>,
+) -> Result<Vec<R>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} {tail}")));
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(executor).await?)
+}
+
+/// Inserts or updates every object of `changes` by id, parents before children.
+pub(super) async fn upsert(
+    tx: &mut Connection,
+    changes: &Catalog,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for p in &changes.principals {
+        sqlx::query(
+            "INSERT INTO principals (id, external_id, email, name, manager_id, groups, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO UPDATE SET \
+             external_id = excluded.external_id, email = excluded.email, name = excluded.name, \
+             manager_id = excluded.manager_id, groups = excluded.groups, active = excluded.active, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(p.id.as_uuid())
+        .bind(&p.external_id)
+        .bind(p.email.as_str())
+        .bind(p.name.as_str())
+        .bind(p.manager.map(|m| m.as_uuid()))
+        .bind(to_json("principal groups", &p.groups)?)
+        .bind(p.active)
+        .bind(now.as_micros())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for s in &changes.systems {
+        sqlx::query(
+            "INSERT INTO systems (id, name, connector, config, owner_id, environment, criticality, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, connector = excluded.connector, config = excluded.config, \
+             owner_id = excluded.owner_id, environment = excluded.environment, \
+             criticality = excluded.criticality, updated_at = excluded.updated_at",
+        )
+        .bind(s.id.as_uuid())
+        .bind(s.name.as_str())
+        .bind(s.connector.as_str())
+        .bind(s.config.to_string())
+        .bind(s.owner.as_uuid())
+        .bind(s.environment.as_str())
+        .bind(s.criticality.as_str())
+        .bind(now.as_micros())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for e in &changes.entitlements {
+        sqlx::query(
+            "INSERT INTO entitlements (id, system_id, key, name, description, risk, environment, \
+             default_ttl_secs, max_ttl_secs, requestable, allowed_identity_kinds, approval_stages, \
+             break_glass_ttl_secs, owner_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+             ON CONFLICT (id) DO UPDATE SET system_id = excluded.system_id, key = excluded.key, \
+             name = excluded.name, description = excluded.description, risk = excluded.risk, \
+             environment = excluded.environment, default_ttl_secs = excluded.default_ttl_secs, \
+             max_ttl_secs = excluded.max_ttl_secs, requestable = excluded.requestable, \
+             allowed_identity_kinds = excluded.allowed_identity_kinds, \
+             approval_stages = excluded.approval_stages, break_glass_ttl_secs = excluded.break_glass_ttl_secs, \
+             owner_id = excluded.owner_id, updated_at = excluded.updated_at",
+        )
+        .bind(e.id.as_uuid())
+        .bind(e.system.as_uuid())
+        .bind(e.key.as_str())
+        .bind(e.name.as_str())
+        .bind(&e.description)
+        .bind(e.risk.as_str())
+        .bind(e.environment.map(|env| env.as_str()))
+        .bind(e.ttl.default_ttl().as_secs() as i64)
+        .bind(e.ttl.max_ttl().as_secs() as i64)
+        .bind(e.requestable)
+        .bind(to_json("allowed identity kinds", &e.allowed_identity_kinds)?)
+        .bind(to_json("approval stages", &e.approval_stages)?)
+        .bind(e.break_glass.map(|b| b.max_ttl.as_secs() as i64))
+        .bind(e.owner.as_uuid())
+        .bind(now.as_micros())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for r in &changes.sod_rules {
+        sqlx::query(
+            "INSERT INTO sod_rules (id, name, entitlement_ids, scope, severity, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+             entitlement_ids = excluded.entitlement_ids, scope = excluded.scope, \
+             severity = excluded.severity, updated_at = excluded.updated_at",
+        )
+        .bind(r.id.as_uuid())
+        .bind(r.name.as_str())
+        .bind(to_json("sod entitlements", &r.entitlements)?)
+        .bind(r.scope.as_str())
+        .bind(r.severity.as_str())
+        .bind(now.as_micros())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for i in &changes.identities {
+        sqlx::query(
+            "INSERT INTO identities (id, name, kind, owner_id, team, purpose, environment, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, kind = excluded.kind, owner_id = excluded.owner_id, team = excluded.team, \
+             purpose = excluded.purpose, environment = excluded.environment, status = excluded.status, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(i.id.as_uuid())
+        .bind(i.name.as_str())
+        .bind(i.kind.as_str())
+        .bind(i.owner.as_uuid())
+        .bind(i.team.as_deref())
+        .bind(&i.purpose)
+        .bind(i.environment.as_str())
+        .bind(i.status.as_str())
+        .bind(i.created_at.as_micros())
+        .bind(now.as_micros())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+type PrincipalRow = (
+    uuid::Uuid,
+    String,
+    String,
+    String,
+    Option<uuid::Uuid>,
+    String,
+    bool,
+);
+
+async fn principals<'c, E: sqlx::Executor<'c, Database = Db>>(
+    executor: E,
+    tail: &str,
+    id: Option<uuid::Uuid>,
+) -> Result<Vec<Principal>, StoreError> {
+    let select = "SELECT id, external_id, email, name, manager_id, groups, active FROM principals";
+    let rows: Vec<PrincipalRow> = fetch(executor, select, tail, id).await?;
+    rows.into_iter()
+        .map(|(id, external_id, email, name, manager, groups, active)| {
+            Ok(Principal {
+                id: PrincipalId::from_uuid(id),
+                external_id,
+                email: parsed("principal email", &email)?,
+                name: parsed("principal name", &name)?,
+                manager: manager.map(PrincipalId::from_uuid),
+                groups: from_json("principal groups", &groups)?,
+                active,
+            })
+        })
+        .collect()
+}
+
+type SystemRow = (
+    uuid::Uuid,
+    String,
+    String,
+    String,
+    uuid::Uuid,
+    String,
+    String,
+);
+
+async fn systems<'c, E: sqlx::Executor<'c, Database = Db>>(
+    executor: E,
+    tail: &str,
+    id: Option<uuid::Uuid>,
+) -> Result<Vec<System>, StoreError> {
+    let select =
+        "SELECT id, name, connector, config, owner_id, environment, criticality FROM systems";
+    let rows: Vec<SystemRow> = fetch(executor, select, tail, id).await?;
+    rows.into_iter()
+        .map(
+            |(id, name, connector, config, owner, environment, criticality)| {
+                Ok(System {
+                    id: SystemId::from_uuid(id),
+                    name: parsed("system name", &name)?,
+                    connector: parsed("system connector", &connector)?,
+                    config: from_json("system config", &config)?,
+                    owner: PrincipalId::from_uuid(owner),
+                    environment: parsed("system environment", &environment)?,
+                    criticality: parsed("system criticality", &criticality)?,
+                })
+            },
+        )
+        .collect()
+}
+
+type EntitlementRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    bool,
+    String,
+    String,
+    Option<i64>,
+    uuid::Uuid,
+);
+
+async fn entitlements<'c, E: sqlx::Executor<'c, Database = Db>>(
+    executor: E,
+    tail: &str,
+    id: Option<uuid::Uuid>,
+) -> Result<Vec<Entitlement>, StoreError> {
+    let select = "SELECT id, system_id, key, name, description, risk, environment, default_ttl_secs, \
+         max_ttl_secs, requestable, allowed_identity_kinds, approval_stages, break_glass_ttl_secs, owner_id \
+         FROM entitlements";
+    let rows: Vec<EntitlementRow> = fetch(executor, select, tail, id).await?;
+    rows.into_iter().map(entitlement_from).collect()
+}
+
+fn entitlement_from(row: EntitlementRow) -> Result<Entitlement, StoreError> {
+    let (
+        id,
+        system,
+        key,
+        name,
+        description,
+        risk,
+        environment,
+        default_ttl,
+        max_ttl,
+        requestable,
+        kinds,
+        stages,
+        bg,
+        owner,
+    ) = row;
+    let what = "entitlement";
+    Ok(Entitlement {
+        id: EntitlementId::from_uuid(id),
+        system: SystemId::from_uuid(system),
+        key: parsed(what, &key)?,
+        name: parsed(what, &name)?,
+        description,
+        risk: parsed(what, &risk)?,
+        environment: environment.map(|e| parsed(what, &e)).transpose()?,
+        ttl: TtlPolicy::new(ttl(what, default_ttl)?, ttl(what, max_ttl)?)
+            .map_err(|e| StoreError::corrupt(what, e))?,
+        requestable,
+        allowed_identity_kinds: from_json(what, &kinds)?,
+        approval_stages: from_json::<Vec<ApprovalStage>>(what, &stages)?,
+        break_glass: bg
+            .map(|secs| ttl(what, secs).map(|max_ttl| BreakGlass { max_ttl }))
+            .transpose()?,
+        owner: PrincipalId::from_uuid(owner),
+    })
+}
+
+async fn sod_rules<'c, E: sqlx::Executor<'c, Database = Db>>(
+    executor: E,
+    tail: &str,
+) -> Result<Vec<SodRule>, StoreError> {
+    let select = "SELECT id, name, entitlement_ids, scope, severity FROM sod_rules";
+    let rows: Vec<(uuid::Uuid, String, String, String, String)> =
+        fetch(executor, select, tail, None).await?;
+    rows.into_iter()
+        .map(|(id, name, entitlements, scope, severity)| {
+            Ok(SodRule {
+                id: SodRuleId::from_uuid(id),
+                name: parsed("sod rule", &name)?,
+                entitlements: from_json("sod rule", &entitlements)?,
+                scope: parsed("sod rule", &scope)?,
+                severity: parsed("sod rule", &severity)?,
+            })
+        })
+        .collect()
+}
+
+type IdentityRow = (
+    uuid::Uuid,
+    String,
+    String,
+    uuid::Uuid,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+);
+
+async fn identities<'c, E: sqlx::Executor<'c, Database = Db>>(
+    executor: E,
+    tail: &str,
+    id: Option<uuid::Uuid>,
+) -> Result<Vec<Identity>, StoreError> {
+    let select = "SELECT id, name, kind, owner_id, team, purpose, environment, status, created_at FROM identities";
+    let rows: Vec<IdentityRow> = fetch(executor, select, tail, id).await?;
+    rows.into_iter()
+        .map(
+            |(id, name, kind, owner, team, purpose, environment, status, created_at)| {
+                Ok(Identity {
+                    id: IdentityId::from_uuid(id),
+                    name: parsed("identity", &name)?,
+                    kind: parsed("identity", &kind)?,
+                    owner: PrincipalId::from_uuid(owner),
+                    team,
+                    purpose,
+                    environment: parsed("identity", &environment)?,
+                    status: parsed("identity", &status)?,
+                    created_at: Timestamp::from_micros(created_at),
+                })
+            },
+        )
+        .collect()
+}

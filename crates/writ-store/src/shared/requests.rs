@@ -1,0 +1,233 @@
+//! Requests, compiled once per backend (see the crate docs): the facts a submission is
+//! decided on, and the submission itself.
+
+use writ_domain::{
+    EntitlementId, IdentityId, PlanHash, PrincipalId, Request, RequestId, RequestNumber, Timestamp,
+};
+
+use crate::error::StoreError;
+use crate::rows::{self, parsed};
+use crate::{RequestDecision, SubmitContext};
+
+use super::{Connection, Db, Pool, catalog};
+
+/// Statuses in which a request's access counts as held for separation of duties: it may
+/// still be granted.
+const IN_FLIGHT: &str = "('submitted', 'pending_approval', 'approved', 'executing', 'verifying')";
+/// Grant statuses in which the access is (or may be) live.
+const HELD: &str = "('provisioning', 'active', 'revoking')";
+
+/// Everything a submission is decided on, read at one moment.
+pub(super) async fn context(
+    pool: &Pool,
+    requester: PrincipalId,
+    identity: IdentityId,
+    entitlement: Option<EntitlementId>,
+) -> Result<SubmitContext, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let requester = catalog::principal(&mut conn, requester).await?;
+    let identity = catalog::identity(&mut conn, identity).await?;
+    let owner = match &identity {
+        Some(identity) => catalog::principal(&mut conn, identity.owner).await?,
+        None => None,
+    };
+    let entitlement = match entitlement {
+        Some(id) => catalog::entitlement(&mut conn, id).await?,
+        None => None,
+    };
+    let system = match &entitlement {
+        Some(e) => catalog::system(&mut conn, e.system).await?,
+        None => None,
+    };
+    let (held, owner_held, open_break_glass_review) = match &identity {
+        Some(identity) => (
+            held_by_identity(&mut conn, identity.id).await?,
+            held_by_owner(&mut conn, identity.owner).await?,
+            match &entitlement {
+                Some(e) => open_review(&mut conn, identity.id, e.id).await?,
+                None => false,
+            },
+        ),
+        None => (Vec::new(), Vec::new(), false),
+    };
+    let sod_rules = catalog::all_sod_rules(&mut conn).await?;
+    Ok(SubmitContext {
+        requester,
+        identity,
+        owner,
+        entitlement,
+        system,
+        held,
+        owner_held,
+        sod_rules,
+        open_break_glass_review,
+    })
+}
+
+async fn held_by_identity(
+    conn: &mut Connection,
+    identity: IdentityId,
+) -> Result<Vec<EntitlementId>, StoreError> {
+    let sql = format!(
+        "SELECT entitlement_id FROM grants WHERE identity_id = $1 AND status IN {HELD} \
+         UNION SELECT entitlement_id FROM requests WHERE identity_id = $1 \
+         AND entitlement_id IS NOT NULL AND status IN {IN_FLIGHT}"
+    );
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(identity.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(ids.into_iter().map(EntitlementId::from_uuid).collect())
+}
+
+async fn held_by_owner(
+    conn: &mut Connection,
+    owner: PrincipalId,
+) -> Result<Vec<EntitlementId>, StoreError> {
+    let sql = format!(
+        "SELECT g.entitlement_id FROM grants g JOIN identities i ON i.id = g.identity_id \
+         WHERE i.owner_id = $1 AND g.status IN {HELD} \
+         UNION SELECT r.entitlement_id FROM requests r JOIN identities i ON i.id = r.identity_id \
+         WHERE i.owner_id = $1 AND r.entitlement_id IS NOT NULL AND r.status IN {IN_FLIGHT}"
+    );
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(owner.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(ids.into_iter().map(EntitlementId::from_uuid).collect())
+}
+
+async fn open_review(
+    conn: &mut Connection,
+    identity: IdentityId,
+    entitlement: EntitlementId,
+) -> Result<bool, StoreError> {
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM break_glass_reviews WHERE identity_id = $1 AND entitlement_id = $2 AND status = 'open' LIMIT 1",
+    )
+    .bind(identity.as_uuid())
+    .bind(entitlement.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(open.is_some())
+}
+
+/// Stores a decided request.
+pub(super) async fn insert(
+    tx: &mut Connection,
+    request: &Request,
+    decision: &RequestDecision,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO requests (id, number, kind, requester_id, identity_id, entitlement_id, justification, \
+         requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
+         policy_set_hash, external_ref, sla_due, assignee_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+    )
+    .bind(request.id.as_uuid())
+    .bind(request.number.get() as i64)
+    .bind(request.kind.as_str())
+    .bind(request.requester.as_uuid())
+    .bind(request.identity.as_uuid())
+    .bind(request.entitlement.map(|e| e.as_uuid()))
+    .bind(&request.justification)
+    .bind(request.requested_ttl.map(|t| t.as_secs() as i64))
+    .bind(request.requested_end.map(|t| t.as_micros()))
+    .bind(request.new_owner.map(|p| p.as_uuid()))
+    .bind(request.category.as_str())
+    .bind(request.status.as_str())
+    .bind(request.plan_hash.map(|h| h.as_bytes().to_vec()))
+    .bind(decision.record.to_string())
+    .bind(&decision.policy_set_hash)
+    .bind(request.external_ref.as_ref().map(|r| rows::to_json("external ref", r)).transpose()?)
+    .bind(request.sla_due.map(|t| t.as_micros()))
+    .bind(request.assignee.map(|p| p.as_uuid()))
+    .bind(request.created_at.as_micros())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One request with the decision it was submitted under.
+pub(super) async fn get(
+    pool: &Pool,
+    id: RequestId,
+) -> Result<Option<(Request, RequestDecision)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, number, kind, requester_id, identity_id, entitlement_id, justification, \
+         requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
+         policy_set_hash, external_ref, sla_due, assignee_id, created_at FROM requests WHERE id = $1",
+    )
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(request_from).transpose()
+}
+
+/// Allocates the next request number; numbers are never reused.
+pub(super) async fn next_number(tx: &mut Connection) -> Result<RequestNumber, StoreError> {
+    let n: i64 = sqlx::query_scalar(super::next_request_number!())
+        .fetch_one(&mut *tx)
+        .await?;
+    let n = u64::try_from(n).map_err(|e| StoreError::corrupt("request number", e))?;
+    RequestNumber::new(n).map_err(|e| StoreError::corrupt("request number", e))
+}
+
+fn request_from(
+    row: &<Db as sqlx::Database>::Row,
+) -> Result<(Request, RequestDecision), StoreError> {
+    use sqlx::Row;
+    let id: uuid::Uuid = row.try_get("id")?;
+    let what = format!("request {id}");
+    let what = what.as_str();
+    let text =
+        |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
+    let number: i64 = row.try_get("number")?;
+    let plan_hash: Option<Vec<u8>> = row.try_get("plan_hash")?;
+    let external_ref: Option<String> = row.try_get("external_ref")?;
+    let request = Request {
+        id: RequestId::from_uuid(id),
+        number: RequestNumber::new(
+            u64::try_from(number).map_err(|e| StoreError::corrupt(what, e))?,
+        )
+        .map_err(|e| StoreError::corrupt(what, e))?,
+        kind: parsed(what, &text("kind")?)?,
+        requester: PrincipalId::from_uuid(row.try_get("requester_id")?),
+        identity: IdentityId::from_uuid(row.try_get("identity_id")?),
+        entitlement: row
+            .try_get::<Option<uuid::Uuid>, _>("entitlement_id")?
+            .map(EntitlementId::from_uuid),
+        justification: text("justification")?,
+        requested_ttl: row
+            .try_get::<Option<i64>, _>("requested_ttl_secs")?
+            .map(|secs| rows::ttl(what, secs))
+            .transpose()?,
+        requested_end: row
+            .try_get::<Option<i64>, _>("requested_end")?
+            .map(Timestamp::from_micros),
+        new_owner: row
+            .try_get::<Option<uuid::Uuid>, _>("new_owner_id")?
+            .map(PrincipalId::from_uuid),
+        category: parsed(what, &text("category")?)?,
+        status: parsed(what, &text("status")?)?,
+        plan_hash: plan_hash
+            .map(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).map(PlanHash::from_bytes))
+            .transpose()
+            .map_err(|e| StoreError::corrupt(what, e))?,
+        external_ref: external_ref
+            .map(|text| rows::from_json(what, &text))
+            .transpose()?,
+        created_at: Timestamp::from_micros(row.try_get("created_at")?),
+        sla_due: row
+            .try_get::<Option<i64>, _>("sla_due")?
+            .map(Timestamp::from_micros),
+        assignee: row
+            .try_get::<Option<uuid::Uuid>, _>("assignee_id")?
+            .map(PrincipalId::from_uuid),
+    };
+    let decision = RequestDecision {
+        record: rows::from_json(what, &text("decision")?)?,
+        policy_set_hash: text("policy_set_hash")?,
+    };
+    Ok((request, decision))
+}
