@@ -45,6 +45,16 @@ pub enum Command {
     },
     /// Create the database if needed and apply pending schema migrations.
     Migrate,
+    /// Create or update the catalog from a file: systems, entitlements, SoD rules, principals
+    /// and identities. Prints the plan first; never deletes.
+    Apply {
+        /// The catalog file (YAML).
+        #[arg(short = 'f', long = "file")]
+        file: std::path::PathBuf,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The audit log.
     Audit {
         /// What to do with it.

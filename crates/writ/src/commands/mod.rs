@@ -1,5 +1,6 @@
 //! One module per command; each opens what it needs and reports in one line.
 
+mod apply;
 mod audit;
 mod migrate;
 mod serve;
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => serve::run(&config).await,
         Command::Migrate => migrate::run(&config).await,
+        Command::Apply { file, dry_run } => apply::run(&config, &file, dry_run).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&config).await,
