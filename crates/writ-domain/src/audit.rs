@@ -150,12 +150,33 @@ impl NewAuditEvent {
             actor: self.actor.0,
             action: self.action,
             subjects: self.subjects.into_iter().map(|s| s.0).collect(),
-            data: self.data.to_string(),
+            data: canonical_json(self.data).to_string(),
             prev_hash,
             hash: AuditHash::GENESIS,
         };
         event.hash = event.computed_hash();
         event
+    }
+}
+
+/// `value` with every object's keys in sorted order, so the stored text of equal data is equal
+/// whatever order it was built in (and whether or not serde_json preserves insertion order).
+fn canonical_json(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(fields) => {
+            let mut fields: Vec<_> = fields.into_iter().collect();
+            fields.sort_by(|(a, _), (b, _)| a.cmp(b));
+            serde_json::Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical_json(v)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(canonical_json).collect())
+        }
+        other => other,
     }
 }
 
@@ -388,12 +409,12 @@ mod tests {
             Actor::system("test"),
             "thing.happened",
         )
-        .data(serde_json::json!({"b": 2, "a": 1}))
+        .data(serde_json::json!({"b": 2, "a": {"d": 4, "c": 3}}))
         .seal(1, AuditHash::GENESIS);
-        assert_eq!(event.data, r#"{"a":1,"b":2}"#);
+        assert_eq!(event.data, r#"{"a":{"c":3,"d":4},"b":2}"#);
         assert_eq!(
             event.hash.to_string(),
-            "df5bf3d3297d2c0b3adc09e9bc6f77ae10ed76a6c7f4f9f820a243f8911dbaa4"
+            "6f46606c4adf3672198079e9c530032aa2fce25c81588458168e8a7d4b1ecf63"
         );
     }
 

@@ -83,9 +83,10 @@ async fn sigkilled_writers_lose_no_committed_event() {
                 .get(seq as usize - 1)
                 .unwrap_or_else(|| panic!("{}: reported event {seq} is gone", db.backend()));
             assert_eq!(event.seq, seq);
+            let data: serde_json::Value = serde_json::from_str(&event.data).unwrap();
             assert_eq!(
-                event.data,
-                serde_json::json!({ "round": round, "n": n }).to_string(),
+                data,
+                serde_json::json!({ "round": round, "n": n }),
                 "{}: event {seq} is not what was committed",
                 db.backend()
             );
