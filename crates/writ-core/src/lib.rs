@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod requests;
 pub mod retry;
 
 pub use clock::{Clock, SystemClock};

@@ -74,9 +74,17 @@ pub fn required_stages(request: &RequestFacts, defaults: &StageDefaults) -> Vec<
                 configured.to_vec()
             };
             if requester_owns_identity {
+                // The owner cannot approve their own request: the stage passes to the next
+                // accountable person who is not the requester, and to security at the end.
+                let requester = request.requester.id;
+                let delegate = match &request.entitlement {
+                    Some(e) if e.owner != requester => ApproverRule::EntitlementOwner,
+                    Some(e) if e.system_owner != requester => ApproverRule::SystemOwner,
+                    _ => ApproverRule::Group(defaults.security_group.clone()),
+                };
                 for stage in &mut stages {
                     if stage.approvers == ApproverRule::IdentityOwner {
-                        stage.approvers = ApproverRule::EntitlementOwner;
+                        stage.approvers = delegate.clone();
                     }
                 }
             }
@@ -219,6 +227,21 @@ mod tests {
         request.requester = request.identity.owner.clone();
         let stages = required_stages(&request, &StageDefaults::default());
         assert_eq!(rules(&stages), [&ApproverRule::EntitlementOwner]);
+    }
+
+    #[test]
+    fn an_owner_who_also_owns_the_entitlement_and_system_is_decided_by_security() {
+        let mut request = teammate_grant();
+        request.requester = request.identity.owner.clone();
+        let owner = request.requester.id;
+        let entitlement = request.entitlement.as_mut().unwrap();
+        entitlement.owner = owner;
+        let stages = required_stages(&request, &StageDefaults::default());
+        assert_eq!(rules(&stages), [&ApproverRule::SystemOwner]);
+
+        request.entitlement.as_mut().unwrap().system_owner = owner;
+        let stages = required_stages(&request, &StageDefaults::default());
+        assert_eq!(rules(&stages), [&ApproverRule::Group("security".into())]);
     }
 
     #[test]

@@ -31,8 +31,8 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Catalog, Entitlement, EntitlementId, Identity, IdentityId, JobId, Principal, PrincipalId,
-    Request, RequestId, SodRule, System, Timestamp,
+    Approval, Catalog, Entitlement, EntitlementId, Identity, IdentityId, JobId, Principal,
+    PrincipalId, Request, RequestId, RequestStatus, SodRule, System, Timestamp,
 };
 
 pub use error::StoreError;
@@ -85,7 +85,7 @@ pub enum JobFailure {
 
 /// Everything a submission is decided on, read at one moment. `None` where the thing named
 /// does not exist, so the caller can say which.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SubmitContext {
     /// Who asks.
     pub requester: Option<Principal>,
@@ -114,6 +114,19 @@ pub struct RequestDecision {
     pub record: serde_json::Value,
     /// The hash of the policy set that decided.
     pub policy_set_hash: String,
+}
+
+/// Everything an approver's decision is made on, read at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalContext {
+    /// The request and the decision it was submitted under.
+    pub request: Option<(Request, RequestDecision)>,
+    /// Decisions already recorded on it, oldest first.
+    pub approvals: Vec<Approval>,
+    /// The principal deciding now.
+    pub approver: Option<Principal>,
+    /// The facts the request is decided on (as at submission, but current).
+    pub facts: Option<SubmitContext>,
 }
 
 /// The storage port. Every method is one transaction.
@@ -173,6 +186,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// One request with its decision.
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>>;
+
+    /// The facts an approver's decision on `request` is made on.
+    async fn approval_context(
+        &self,
+        request: RequestId,
+        approver: PrincipalId,
+    ) -> StoreResult<ApprovalContext>;
+
+    /// Records an approver's decision on stage `stage_index` and moves the request to `status`,
+    /// with its audit event, in one transaction. Fails with [`StoreError::Conflict`] when the
+    /// stage was decided meanwhile or the request is no longer pending.
+    async fn record_approval(
+        &self,
+        approval: Approval,
+        stage_index: u32,
+        status: RequestStatus,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
 
     /// Queues a job and records `event`; a job whose dedupe key is already queued is a replay.
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued>;

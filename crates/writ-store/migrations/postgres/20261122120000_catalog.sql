@@ -109,17 +109,20 @@ CREATE TABLE requests (
 CREATE INDEX requests_identity ON requests (identity_id, status);
 CREATE INDEX requests_status ON requests (status, created_at);
 
+-- One decision per stage of a plan: stage_index orders the stages, plan_hash binds the approval
+-- to what the approver saw (a changed plan needs its stages decided again).
 CREATE TABLE approvals (
     id          UUID PRIMARY KEY,
     request_id  UUID NOT NULL REFERENCES requests (id),
-    stage       INTEGER NOT NULL,
+    stage_index INTEGER NOT NULL,
+    stage       TEXT NOT NULL,
     approver_id UUID NOT NULL REFERENCES principals (id),
     decision    TEXT NOT NULL,
-    reason      TEXT NOT NULL,
+    reason      TEXT,
     plan_hash   BYTEA NOT NULL,
     policy_ids  TEXT NOT NULL,
     at          BIGINT NOT NULL,
-    UNIQUE (request_id, stage, approver_id)
+    UNIQUE (request_id, stage_index, plan_hash)
 );
 
 CREATE TABLE grants (

@@ -5,14 +5,16 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Catalog, EntitlementId, IdentityId, JobId, PrincipalId, Request, RequestId, Timestamp,
+    Approval, Catalog, EntitlementId, IdentityId, JobId, PrincipalId, Request, RequestId,
+    RequestStatus, Timestamp,
 };
 
 use crate::{
-    ClaimRequest, Enqueued, JobFailure, RequestDecision, Store, StoreResult, SubmitContext,
+    ApprovalContext, ClaimRequest, Enqueued, JobFailure, RequestDecision, Store, StoreResult,
+    SubmitContext,
 };
 
-use super::{Adapter, audit, catalog, jobs, requests};
+use super::{Adapter, approvals, audit, catalog, jobs, requests};
 
 #[async_trait]
 impl Store for Adapter {
@@ -87,6 +89,49 @@ impl Store for Adapter {
 
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>> {
         requests::get(self.reads(), id).await
+    }
+
+    async fn approval_context(
+        &self,
+        request: RequestId,
+        approver: PrincipalId,
+    ) -> StoreResult<ApprovalContext> {
+        let Some((stored, decision)) = requests::get(self.reads(), request).await? else {
+            return Ok(ApprovalContext {
+                request: None,
+                approvals: Vec::new(),
+                approver: None,
+                facts: None,
+            });
+        };
+        let facts = requests::context(
+            self.reads(),
+            stored.requester,
+            stored.identity,
+            stored.entitlement,
+        )
+        .await?;
+        let mut conn = self.reads().acquire().await?;
+        Ok(ApprovalContext {
+            approvals: approvals::for_request(self.reads(), request).await?,
+            approver: catalog::principal(&mut conn, approver).await?,
+            request: Some((stored, decision)),
+            facts: Some(facts),
+        })
+    }
+
+    async fn record_approval(
+        &self,
+        approval: Approval,
+        stage_index: u32,
+        status: RequestStatus,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        approvals::record(&mut tx, &approval, stage_index, status).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn enqueue_job(&self, job: NewJob, event: NewAuditEvent) -> StoreResult<Enqueued> {

@@ -27,6 +27,8 @@ macro_rules! next_request_number {
 }
 pub(crate) use next_request_number;
 
+#[path = "../shared/approvals.rs"]
+mod approvals;
 #[path = "../shared/audit.rs"]
 mod audit;
 #[path = "../shared/catalog.rs"]

@@ -1,0 +1,104 @@
+//! From what the store holds to the facts policy decides on.
+
+use writ_domain::{
+    EntitlementId, IdentityId, Principal, PrincipalId, RequestKind, SystemId, Timestamp, Ttl,
+};
+use writ_policy::{EntitlementFacts, IdentityFacts, PrincipalFacts, RequestFacts, SodConflict};
+use writ_store::SubmitContext;
+
+use super::Roles;
+use crate::error::CoreError;
+
+/// What a request asks, independent of whether it is stored yet.
+pub(super) struct Ask {
+    pub kind: RequestKind,
+    pub requester: PrincipalId,
+    pub identity: IdentityId,
+    pub entitlement: Option<EntitlementId>,
+    pub ttl: Option<Ttl>,
+    pub end: Option<Timestamp>,
+}
+
+/// The request's facts and the SoD rules its entitlement would complete.
+pub(super) struct Facts {
+    pub request: RequestFacts,
+    /// The entitlement's system, part of the plan.
+    pub system: Option<SystemId>,
+    pub sod_conflicts: Vec<SodConflict>,
+    pub open_break_glass_review: bool,
+}
+
+/// Kinds that give an identity access to an entitlement, and so must name one.
+pub(super) fn names_entitlement(kind: RequestKind) -> bool {
+    matches!(
+        kind,
+        RequestKind::Grant | RequestKind::Exception | RequestKind::BreakGlass | RequestKind::Revoke
+    )
+}
+
+pub(super) fn principal_facts(principal: &Principal, roles: &Roles) -> PrincipalFacts {
+    PrincipalFacts::new(principal, principal.is_in_group(&roles.admin_group))
+}
+
+/// Builds the facts, naming whatever the request refers to that does not exist.
+pub(super) fn facts(ask: &Ask, context: &SubmitContext, roles: &Roles) -> Result<Facts, CoreError> {
+    let requester = context
+        .requester
+        .as_ref()
+        .ok_or_else(|| CoreError::not_found(format!("principal `{}`", ask.requester)))?;
+    let identity = context
+        .identity
+        .as_ref()
+        .ok_or_else(|| CoreError::not_found(format!("identity `{}`", ask.identity)))?;
+    let owner = context
+        .owner
+        .as_ref()
+        .ok_or_else(|| CoreError::not_found(format!("owner of identity `{}`", identity.name)))?;
+    let entitlement = match (names_entitlement(ask.kind), ask.entitlement) {
+        (true, None) => {
+            return Err(CoreError::Invalid(format!(
+                "a `{}` request must name an entitlement",
+                ask.kind
+            )));
+        }
+        (false, Some(_)) => {
+            return Err(CoreError::Invalid(format!(
+                "a `{}` request names no entitlement",
+                ask.kind
+            )));
+        }
+        (false, None) => None,
+        (true, Some(id)) => {
+            let entitlement = context
+                .entitlement
+                .as_ref()
+                .ok_or_else(|| CoreError::not_found(format!("entitlement `{id}`")))?;
+            let system = context.system.as_ref().ok_or_else(|| {
+                CoreError::not_found(format!("system of entitlement `{}`", entitlement.name))
+            })?;
+            Some(EntitlementFacts::new(entitlement, system))
+        }
+    };
+    let sod_conflicts = match &entitlement {
+        Some(e) => SodConflict::find(&context.sod_rules, e.id, &context.held, &context.owner_held),
+        None => Vec::new(),
+    };
+    Ok(Facts {
+        request: RequestFacts {
+            kind: ask.kind,
+            requester: principal_facts(requester, roles),
+            identity: IdentityFacts::new(identity, principal_facts(owner, roles)),
+            entitlement,
+            new_owner: None,
+            ttl: ask.ttl,
+            end: ask.end,
+        },
+        sod_conflicts,
+        system: context
+            .system
+            .as_ref()
+            .map(|s| s.id)
+            .filter(|_| ask.entitlement.is_some()),
+        open_break_glass_review: context.open_break_glass_review,
+    })
+}
