@@ -32,7 +32,7 @@ use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
     Approval, Catalog, Entitlement, EntitlementId, Identity, IdentityId, JobId, Principal,
-    PrincipalId, Request, RequestId, RequestStatus, SodRule, System, Timestamp,
+    PrincipalId, Request, RequestId, RequestNumber, RequestStatus, SodRule, System, Timestamp,
 };
 
 pub use error::StoreError;
@@ -186,6 +186,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// One request with its decision.
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>>;
+
+    /// One request by its number, with its decision.
+    async fn request_by_number(
+        &self,
+        number: RequestNumber,
+    ) -> StoreResult<Option<(Request, RequestDecision)>>;
 
     /// The facts an approver's decision on `request` is made on.
     async fn approval_context(

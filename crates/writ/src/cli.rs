@@ -29,6 +29,9 @@ pub struct GlobalArgs {
     /// The configuration file (default: `writ.toml` if it exists).
     #[arg(long, global = true, env = "WRIT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// A directory of operator policies (`*.cedar`) added to the shipped ones.
+    #[arg(long, global = true, env = "WRIT_POLICY_DIR")]
+    pub policy_dir: Option<PathBuf>,
     /// Log format on stderr: `text` or `json`.
     #[arg(long, global = true, env = "WRIT_LOG_FORMAT")]
     pub log_format: Option<crate::config::LogFormat>,
@@ -55,6 +58,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The policy set: validate it, or explain a decision.
+    Policy {
+        /// What to do.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// The audit log.
     Audit {
         /// What to do with it.
@@ -75,6 +84,21 @@ pub enum AuditCommand {
     /// Walk the hash chain; exit 0 with the event count when intact, 3 naming the first bad
     /// event when not.
     Verify,
+}
+
+/// `writ policy …`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate the shipped and operator policies against the schema (strict), as `writ serve`
+    /// does at start; list every problem with its file and position.
+    Check {
+        /// The operator policy directory (default: the configured `policy_dir`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Show the decision and its reasons exactly as a requester sees them: for a stored request
+    /// (`REQ-…`), or for a hypothetical one.
+    Explain(crate::commands::policy::ExplainArgs),
 }
 
 /// `writ bench …`

@@ -23,6 +23,7 @@ const KNOWN_ENV: &[&str] = &[
     "WRIT_LOG",
     "WRIT_LOG_FORMAT",
     "WRIT_LISTEN",
+    "WRIT_POLICY_DIR",
     "WRIT_URL",
     "WRIT_TOKEN",
 ];
@@ -48,6 +49,7 @@ struct FileConfig {
     database_url_file: Option<PathBuf>,
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
+    policy_dir: Option<PathBuf>,
 }
 
 /// The effective configuration.
@@ -59,6 +61,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// How logs are written.
     pub log_format: LogFormat,
+    /// Operator policies (`*.cedar`) added to, or overriding, the shipped ones.
+    pub policy_dir: Option<PathBuf>,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -90,6 +94,7 @@ impl Config {
             database_url,
             listen,
             log_format: global.log_format.or(file.log_format).unwrap_or_default(),
+            policy_dir: global.policy_dir.clone().or(file.policy_dir),
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
     }
@@ -119,6 +124,29 @@ fn unknown_env_vars(names: impl Iterator<Item = String>) -> Vec<String> {
         .filter(|name| !KNOWN_ENV_PREFIXES.iter().any(|p| name.starts_with(p)))
         .map(|name| format!("unknown environment variable `{name}` is ignored"))
         .collect()
+}
+
+impl Config {
+    /// The shipped policies plus the operator's, validated; an invalid set is an error that
+    /// names every problem's file and position.
+    pub fn policy_engine(&self) -> anyhow::Result<writ_policy::PolicyEngine> {
+        load_policies(self.policy_dir.as_deref())
+    }
+}
+
+/// Loads and validates the policy set with the operator's directory `dir`, if any. Each
+/// problem goes to stderr on its own line (file:line:column: message) before the error.
+pub fn load_policies(dir: Option<&Path>) -> anyhow::Result<writ_policy::PolicyEngine> {
+    writ_policy::PolicyEngine::load(dir).map_err(|err| {
+        let problems = err.problems();
+        for problem in problems {
+            eprintln!("{problem}");
+        }
+        match problems.len() {
+            0 => anyhow::anyhow!("{err}"),
+            n => anyhow::anyhow!("invalid policy set: {n} problem(s); nothing was loaded"),
+        }
+    })
 }
 
 #[cfg(test)]

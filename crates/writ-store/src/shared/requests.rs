@@ -164,6 +164,22 @@ pub(super) async fn get(
     row.as_ref().map(request_from).transpose()
 }
 
+/// One request by its number (`REQ-…`).
+pub(super) async fn by_number(
+    pool: &Pool,
+    number: RequestNumber,
+) -> Result<Option<(Request, RequestDecision)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, number, kind, requester_id, identity_id, entitlement_id, justification, \
+         requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
+         policy_set_hash, external_ref, sla_due, assignee_id, created_at FROM requests WHERE number = $1",
+    )
+    .bind(number.get() as i64)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(request_from).transpose()
+}
+
 /// Allocates the next request number; numbers are never reused.
 pub(super) async fn next_number(tx: &mut Connection) -> Result<RequestNumber, StoreError> {
     let n: i64 = sqlx::query_scalar(super::next_request_number!())

@@ -6,7 +6,7 @@ use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
     Approval, Catalog, EntitlementId, IdentityId, JobId, PrincipalId, Request, RequestId,
-    RequestStatus, Timestamp,
+    RequestNumber, RequestStatus, Timestamp,
 };
 
 use crate::{
@@ -89,6 +89,13 @@ impl Store for Adapter {
 
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>> {
         requests::get(self.reads(), id).await
+    }
+
+    async fn request_by_number(
+        &self,
+        number: RequestNumber,
+    ) -> StoreResult<Option<(Request, RequestDecision)>> {
+        requests::by_number(self.reads(), number).await
     }
 
     async fn approval_context(

@@ -3,12 +3,13 @@
 mod apply;
 mod audit;
 mod migrate;
+pub mod policy;
 mod serve;
 
 use anyhow::Context;
 use writ_store::{OpenMode, SchemaStatus, Store, redact};
 
-use crate::cli::{AuditCommand, BenchCommand, Cli, Command};
+use crate::cli::{AuditCommand, BenchCommand, Cli, Command, PolicyCommand};
 use crate::config::Config;
 
 pub use audit::ChainBroken;
@@ -33,6 +34,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => serve::run(&config).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Apply { file, dry_run } => apply::run(&config, &file, dry_run).await,
+        Command::Policy {
+            command: PolicyCommand::Check { dir },
+        } => policy::check(&config, dir.as_deref()),
+        Command::Policy {
+            command: PolicyCommand::Explain(args),
+        } => policy::explain(&config, args).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&config).await,

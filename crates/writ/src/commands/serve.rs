@@ -9,6 +9,8 @@ use crate::config::Config;
 
 /// Opens (and migrates) the store, then serves HTTP until SIGINT or SIGTERM.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    // An invalid policy set refuses to start: nothing may be decided by half a policy.
+    let policy = config.policy_engine().context("refusing to start")?;
     let (store, status) = super::open_store(config, OpenMode::Migrate).await?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -18,6 +20,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         %addr,
         store = %redact(&config.database_url),
         schema = status.latest,
+        policy_set = %policy.policy_set_hash(),
         version = env!("CARGO_PKG_VERSION"),
         "writ is serving"
     );
