@@ -107,4 +107,7 @@ pub enum BenchCommand {
     /// Audit appends per second (1 and 100 events per transaction) and chain verification
     /// throughput, on SQLite and, with `--postgres`, on PostgreSQL.
     Audit(crate::bench::audit::AuditBenchArgs),
+    /// Submit and approver decision latency (p50, p99) over a generated catalog with 100
+    /// policies.
+    Policy(crate::bench::policy::PolicyBenchArgs),
 }

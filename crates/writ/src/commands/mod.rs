@@ -46,6 +46,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Audit(args),
         } => crate::bench::audit::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Policy(args),
+        } => crate::bench::policy::run(args).await,
     }
 }
 
