@@ -132,3 +132,71 @@ fn explain_shows_every_reason_as_a_requester_sees_it() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("no principal with e-mail `nobody@x.example`"));
 }
+
+#[tokio::test]
+async fn explain_shows_the_decision_a_stored_request_was_submitted_under() {
+    use std::sync::Arc;
+    use writ_core::requests::{NewRequest, Requests, Roles};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("writ.db").display());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.yaml");
+    assert!(
+        writ(&["--database", &url, "apply", "-f", example.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let (store, _) = writ_store::open(&url, writ_store::OpenMode::Existing)
+        .await
+        .unwrap();
+    let catalog = store.catalog().await.unwrap();
+    let lena = catalog
+        .principals
+        .iter()
+        .find(|p| p.email.as_str().starts_with("lena"))
+        .unwrap()
+        .id;
+    let pipeline = catalog
+        .identities
+        .iter()
+        .find(|i| i.name.as_str() == "payments-deploy-pipeline")
+        .unwrap()
+        .id;
+    let deploy = catalog
+        .entitlements
+        .iter()
+        .find(|e| e.key.as_str() == "deploy-production")
+        .unwrap()
+        .id;
+    let policy = Arc::new(writ_policy::PolicyEngine::load(None).unwrap());
+    let requests = Requests::new(
+        store,
+        policy,
+        Arc::new(writ_core::SystemClock),
+        Roles::default(),
+    );
+    let submitted = requests
+        .submit(NewRequest {
+            requester: lena,
+            kind: writ_domain::RequestKind::Grant,
+            identity: pipeline,
+            entitlement: Some(deploy),
+            justification: "release train".into(),
+            ttl: Some("30d".parse().unwrap()),
+            end: None,
+            external_ref: None,
+        })
+        .await
+        .unwrap();
+    let number = submitted.request.number.to_string();
+
+    let output = writ(&["--database", &url, "policy", "explain", &number]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains(&format!("{number}: rejected")), "{stdout}");
+    assert!(
+        stdout.contains("requested TTL 30d exceeds the maximum of 1w"),
+        "{stdout}"
+    );
+}
