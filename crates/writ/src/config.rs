@@ -50,6 +50,16 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
     policy_dir: Option<PathBuf>,
+    roles: Option<RolesConfig>,
+}
+
+/// `[roles]` in `writ.toml`: the identity provider's groups that carry writ's roles.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesConfig {
+    admin_group: Option<String>,
+    auditor_group: Option<String>,
+    security_group: Option<String>,
 }
 
 /// The effective configuration.
@@ -63,6 +73,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Operator policies (`*.cedar`) added to, or overriding, the shipped ones.
     pub policy_dir: Option<PathBuf>,
+    /// The groups that carry writ's roles.
+    pub roles: writ_core::requests::Roles,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -95,8 +107,18 @@ impl Config {
             listen,
             log_format: global.log_format.or(file.log_format).unwrap_or_default(),
             policy_dir: global.policy_dir.clone().or(file.policy_dir),
+            roles: roles(file.roles.unwrap_or_default()),
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
+    }
+}
+
+fn roles(config: RolesConfig) -> writ_core::requests::Roles {
+    let defaults = writ_core::requests::Roles::default();
+    writ_core::requests::Roles {
+        admin_group: config.admin_group.unwrap_or(defaults.admin_group),
+        auditor_group: config.auditor_group.unwrap_or(defaults.auditor_group),
+        security_group: config.security_group.unwrap_or(defaults.security_group),
     }
 }
 

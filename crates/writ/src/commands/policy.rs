@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use writ_core::SystemClock;
-use writ_core::requests::{Explanation, NewRequest, Requests, Roles};
+use writ_core::requests::{Explanation, NewRequest, Requests};
 use writ_domain::{Catalog, RequestKind, RequestNumber, Timestamp, Ttl};
 use writ_store::OpenMode;
 
@@ -101,7 +101,7 @@ pub async fn explain(config: &Config, args: ExplainArgs) -> anyhow::Result<()> {
         end: args.end,
         external_ref: None,
     };
-    let requests = Requests::new(store, engine, Arc::new(SystemClock), Roles::default());
+    let requests = Requests::new(store, engine, Arc::new(SystemClock), config.roles.clone());
     let Explanation {
         decision,
         stages,
