@@ -1,7 +1,7 @@
 //! Approval requirements: which stages a request must pass and who may decide each. Pure
 //! routing facts computed in Rust; the approval decision itself is Cedar's.
 
-use writ_domain::{ApprovalStage, ApproverRule, Environment, Name, RequestKind, Risk};
+use writ_domain::{ApprovalStage, ApproverRule, Environment, Name, PrincipalId, RequestKind, Risk};
 
 use crate::facts::{PrincipalFacts, RequestFacts};
 
@@ -73,21 +73,7 @@ pub fn required_stages(request: &RequestFacts, defaults: &StageDefaults) -> Vec<
             } else {
                 configured.to_vec()
             };
-            if requester_owns_identity {
-                // The owner cannot approve their own request: the stage passes to the next
-                // accountable person who is not the requester, and to security at the end.
-                let requester = request.requester.id;
-                let delegate = match &request.entitlement {
-                    Some(e) if e.owner != requester => ApproverRule::EntitlementOwner,
-                    Some(e) if e.system_owner != requester => ApproverRule::SystemOwner,
-                    _ => ApproverRule::Group(defaults.security_group.clone()),
-                };
-                for stage in &mut stages {
-                    if stage.approvers == ApproverRule::IdentityOwner {
-                        stage.approvers = delegate.clone();
-                    }
-                }
-            }
+            reassign_unsatisfiable(&mut stages, request, defaults);
             let dual = environment == Environment::Production || risk >= Risk::High;
             let exception = request.kind == RequestKind::Exception;
             if ((dual && stages.len() < 2) || exception) && !has_security_stage(&stages, defaults) {
@@ -95,6 +81,57 @@ pub fn required_stages(request: &RequestFacts, defaults: &StageDefaults) -> Vec<
             }
             stages
         }
+    }
+}
+
+/// Makes every stage decidable by someone allowed to decide it. A stage that only one person
+/// can decide (an owner, a named principal) cannot be decided by the requester, nor by a person
+/// who alone decides an earlier stage (approvers are distinct across stages). Such a stage
+/// passes to the next accountable person: for the identity owner's stage, the entitlement's
+/// owner, then the system's owner; in the end, the security group.
+fn reassign_unsatisfiable(
+    stages: &mut [ApprovalStage],
+    request: &RequestFacts,
+    defaults: &StageDefaults,
+) {
+    let mut deciders = vec![request.requester.id];
+    for stage in stages.iter_mut() {
+        let candidates = match &stage.approvers {
+            ApproverRule::IdentityOwner => vec![
+                ApproverRule::IdentityOwner,
+                ApproverRule::EntitlementOwner,
+                ApproverRule::SystemOwner,
+            ],
+            ApproverRule::EntitlementOwner => {
+                vec![ApproverRule::EntitlementOwner, ApproverRule::SystemOwner]
+            }
+            other => vec![other.clone()],
+        };
+        let chosen = candidates
+            .into_iter()
+            .find_map(|rule| match sole_decider(&rule, request) {
+                Some(person) if deciders.contains(&person) => None,
+                Some(person) => Some((rule, Some(person))),
+                None => Some((rule, None)),
+            });
+        match chosen {
+            Some((rule, person)) => {
+                stage.approvers = rule;
+                deciders.extend(person);
+            }
+            None => stage.approvers = ApproverRule::Group(defaults.security_group.clone()),
+        }
+    }
+}
+
+/// The one person who can decide a stage under `rule`, when only one can.
+fn sole_decider(rule: &ApproverRule, request: &RequestFacts) -> Option<PrincipalId> {
+    match rule {
+        ApproverRule::IdentityOwner => Some(request.identity.owner.id),
+        ApproverRule::SystemOwner => request.entitlement.as_ref().map(|e| e.system_owner),
+        ApproverRule::EntitlementOwner => request.entitlement.as_ref().map(|e| e.owner),
+        ApproverRule::Principal(id) => Some(*id),
+        ApproverRule::Group(_) => None,
     }
 }
 

@@ -463,7 +463,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "an exception must end within 30 days of submission (requested end: 1970-01-31T00:00:00.000001Z)"
+                "an exception must end after submission and within 30 days of it (requested end: 1970-01-31T00:00:00.000001Z)"
             ]
         );
         input.request.end = Some(days(30));
@@ -480,7 +480,9 @@ mod tests {
         );
         assert_eq!(
             messages,
-            ["an exception must end within 30 days of submission (requested end: none)"]
+            [
+                "an exception must end after submission and within 30 days of it (requested end: none)"
+            ]
         );
     }
 
