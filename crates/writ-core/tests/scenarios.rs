@@ -162,6 +162,11 @@ enum Seen {
 enum Step {
     /// A catalog file applied on top of the example.
     Apply(&'static str),
+    /// A catalog file that `writ apply` must refuse, with this text in the error.
+    ApplyRefused(&'static str, &'static str),
+    /// The principal (by the part of the e-mail before `@`) leaves: marked inactive in the
+    /// store directly, as the identity provider's sync does, with their identities kept.
+    Leaves(&'static str),
     /// A submission and what it must give.
     Submit(Ask, Expect),
     /// `explain` (which must store nothing), then the same submission, which must decide the
@@ -228,7 +233,7 @@ struct Scenario {
 
 use Expect::{ApprovedAtOnce, Pending, Rejected};
 use Ruling::{Approved, Denied, Invalid, Next, NotPending, Refused};
-use Step::{Apply, ExplainThenSubmit, Status, Submit};
+use Step::{Apply, ApplyRefused, ExplainThenSubmit, Leaves, Status, Submit};
 
 // ---------------------------------------------------------------------------------------------
 // Shared expectations and catalog additions
@@ -241,7 +246,8 @@ const OWNER_THEN_SECURITY: Expect = Pending {
     category: Category::Privileged,
 };
 
-/// Kai Nguyen joins the payments team and registers a report job; later he leaves.
+/// Kai Nguyen joins the payments team and registers a report job; later he leaves (which a
+/// catalog file alone may not do while he owns it).
 const KAI_JOINS: &str = r#"
 principals:
   - external_id: "00u1a2b3c4kai"
@@ -913,7 +919,11 @@ static SCENARIOS: &[Scenario] = &[
                     category: Category::Privileged,
                 },
             ),
-            Apply(KAI_LEAVES),
+            ApplyRefused(
+                KAI_LEAVES,
+                "would be left with an inactive owner `kai.nguyen@acmepay.example`",
+            ),
+            Leaves("kai.nguyen"),
             Submit(
                 grant(
                     "maya.okafor",
@@ -1444,6 +1454,22 @@ async fn run(scenario: &Scenario, db: TestDb) -> Result<(), String> {
     for (index, step) in scenario.steps.iter().enumerate() {
         let done = match step {
             Apply(text) => apply(&mut world, text).await,
+            ApplyRefused(text, expected) => match apply(&mut world, text).await {
+                Ok(()) => Err("apply succeeded; it must be refused".into()),
+                Err(e) if e.contains(expected) => Ok(()),
+                Err(e) => Err(format!("expected `{expected}` in: {e}")),
+            },
+            Leaves(name) => {
+                let email = format!("{name}@acmepay.example");
+                world
+                    .db
+                    .tamper(
+                        &format!("UPDATE principals SET active = 0 WHERE email = '{email}'"),
+                        &format!("UPDATE principals SET active = false WHERE email = '{email}'"),
+                    )
+                    .await;
+                Ok(())
+            }
             Submit(ask, expect) => submit(&world, ask, expect).await.map(|r| requests.push(r)),
             ExplainThenSubmit(ask, expect) => explain_then_submit(&world, ask, expect)
                 .await

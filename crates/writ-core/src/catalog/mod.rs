@@ -5,12 +5,15 @@
 pub mod file;
 pub mod plan;
 
+use std::collections::BTreeMap;
+
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+use writ_domain::{Catalog, IdentityStatus, PrincipalId};
 use writ_store::Store;
 
 use crate::Clock;
 use crate::error::CoreError;
-use file::{CatalogFileErrors, KnownKeys};
+use file::{CatalogFileErrors, FileError, KnownKeys};
 use plan::{CatalogPlan, Change};
 
 /// Why a catalog file was not applied.
@@ -48,6 +51,9 @@ pub async fn apply(
     let parsed = file::check_catalog(file, text, &KnownKeys::from_catalog(&current))?;
     let now = clock.now();
     let plan = plan::plan(&current, &parsed, now)?;
+    if let Some(errors) = CatalogFileErrors::new(orphaned_identities(file, &current, &plan)) {
+        return Err(errors.into());
+    }
     if !dry_run && plan.has_changes() {
         let events = plan
             .items
@@ -71,4 +77,38 @@ pub async fn apply(
             .await?;
     }
     Ok(plan)
+}
+
+/// An identity cannot exist without an active owner: refuses a plan that would leave an
+/// active identity owned by an inactive principal (a principal deactivated in the file while
+/// still owning identities in the store, say). Their identities are transferred first.
+fn orphaned_identities(file: &str, current: &Catalog, plan: &CatalogPlan) -> Vec<FileError> {
+    let mut active: BTreeMap<PrincipalId, (bool, String)> = current
+        .principals
+        .iter()
+        .map(|p| (p.id, (p.active, p.email.to_string())))
+        .collect();
+    for p in &plan.changes.principals {
+        active.insert(p.id, (p.active, p.email.to_string()));
+    }
+    let mut identities: BTreeMap<_, _> = current.identities.iter().map(|i| (i.id, i)).collect();
+    for i in &plan.changes.identities {
+        identities.insert(i.id, i);
+    }
+    identities
+        .values()
+        .filter(|i| i.status == IdentityStatus::Active)
+        .filter_map(|i| match active.get(&i.owner) {
+            Some((false, email)) => Some(FileError {
+                file: file.to_string(),
+                path: String::new(),
+                message: format!(
+                    "identity `{}` would be left with an inactive owner `{email}`: transfer it to an active owner \
+                     (or suspend it) in the same change",
+                    i.name
+                ),
+            }),
+            _ => None,
+        })
+        .collect()
 }
