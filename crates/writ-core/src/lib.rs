@@ -5,8 +5,10 @@ pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod execute;
 pub mod requests;
 pub mod retry;
+pub mod runner;
 
 pub use clock::{Clock, SystemClock};
 pub use error::CoreError;

@@ -31,8 +31,9 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Approval, Catalog, Entitlement, EntitlementId, Identity, IdentityId, JobId, Principal,
-    PrincipalId, Request, RequestId, RequestNumber, RequestStatus, SodRule, System, Timestamp,
+    Account, AccountKey, Approval, Catalog, Entitlement, EntitlementId, GrantId, Identity,
+    IdentityId, JobId, PlanHash, Principal, PrincipalId, Request, RequestId, RequestNumber,
+    RequestStatus, SodRule, System, Timestamp,
 };
 
 pub use error::StoreError;
@@ -129,6 +130,79 @@ pub struct ApprovalContext {
     pub facts: Option<SubmitContext>,
 }
 
+/// Where a request's execution stands when a job picks it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutionStart {
+    /// Just moved to `executing`, with this grant (provisioning) on this account.
+    Started {
+        /// The grant being provisioned.
+        grant: GrantId,
+        /// The identity's account on the system.
+        account: AccountKey,
+    },
+    /// Already executing (an earlier attempt failed transiently): carry on.
+    Resumed {
+        /// The grant being provisioned.
+        grant: GrantId,
+        /// The identity's account on the system.
+        account: AccountKey,
+    },
+    /// Past execution already: a replayed job, nothing to do.
+    Finished(RequestStatus),
+    /// The request's plan is not the one the job was queued for: nothing to do.
+    PlanChanged,
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutionEnd {
+    /// The read-back showed the access: the grant is active from `verified_at`.
+    Fulfilled {
+        /// When the target was read back (the TTL counts from here).
+        verified_at: Timestamp,
+        /// When the grant ends.
+        expires_at: Option<Timestamp>,
+    },
+    /// It could not be done.
+    Failed {
+        /// Why, for the requester and the record.
+        error: String,
+    },
+}
+
+/// What kind of evidence an execution left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceKind {
+    /// A connector's receipt of what it did.
+    Receipt,
+    /// What the target showed when read back.
+    ReadBack,
+    /// An error the target returned.
+    Error,
+}
+
+impl EvidenceKind {
+    /// The stored text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Receipt => "receipt",
+            EvidenceKind::ReadBack => "read_back",
+            EvidenceKind::Error => "error",
+        }
+    }
+}
+
+/// One piece of execution evidence, kept with the request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    /// Receipt, read-back or error.
+    pub kind: EvidenceKind,
+    /// Its content (never a secret).
+    pub data: serde_json::Value,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// The storage port. Every method is one transaction.
 ///
 /// Methods that change governed state append their audit event in the same transaction, so a
@@ -175,13 +249,15 @@ pub trait Store: Send + Sync + 'static {
         entitlement: Option<EntitlementId>,
     ) -> StoreResult<SubmitContext>;
 
-    /// Stores a decided request with its decision and audit event; the request's number is
-    /// allocated here, and the stored request returned.
+    /// Stores a decided request with its decision and audit event, and the job that executes
+    /// it when it needs no approval; the request's number is allocated here, and the stored
+    /// request returned.
     async fn submit_request(
         &self,
         request: Request,
         decision: RequestDecision,
         event: NewAuditEvent,
+        execute: Option<NewJob>,
     ) -> StoreResult<Request>;
 
     /// One request with its decision.
@@ -201,13 +277,34 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<ApprovalContext>;
 
     /// Records an approver's decision on stage `stage_index` and moves the request to `status`,
-    /// with its audit event, in one transaction. Fails with [`StoreError::Conflict`] when the
-    /// stage was decided meanwhile or the request is no longer pending.
+    /// with its audit event and, after the last stage, the job that executes it, in one
+    /// transaction. Fails with [`StoreError::Conflict`] when the stage was decided meanwhile or
+    /// the request is no longer pending.
     async fn record_approval(
         &self,
         approval: Approval,
         stage_index: u32,
         status: RequestStatus,
+        event: NewAuditEvent,
+        execute: Option<NewJob>,
+    ) -> StoreResult<()>;
+
+    /// Moves an approved request to `executing` (account and `provisioning` grant created) and
+    /// records `event` when it starts; resumes or reports a finished one without writing.
+    async fn begin_execution(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        account: Account,
+        event: NewAuditEvent,
+    ) -> StoreResult<ExecutionStart>;
+
+    /// Ends an executing request with its evidence and audit event, in one transaction.
+    async fn finish_execution(
+        &self,
+        request: RequestId,
+        end: ExecutionEnd,
+        evidence: Vec<Evidence>,
         event: NewAuditEvent,
     ) -> StoreResult<()>;
 

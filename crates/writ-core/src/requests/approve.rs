@@ -171,9 +171,13 @@ impl Requests {
             "policy_set_hash": record.policy_set_hash.to_string(),
             "status": status.as_str(),
         }));
+        let execute = match outcome {
+            Decided::Approved => super::submit::execute_job(&request, now),
+            Decided::NextStage(_) | Decided::Denied => None,
+        };
         let index = u32::try_from(stage_index).map_err(|e| CoreError::Internal(e.to_string()))?;
         self.store
-            .record_approval(approval, index, status, event)
+            .record_approval(approval, index, status, event, execute)
             .await?;
         Ok(outcome)
     }

@@ -2,6 +2,7 @@
 //! with its reasons or pending its approvers, with the decision and its audit event.
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+use writ_domain::job::{JobPayload, NewJob};
 use writ_domain::{
     ApprovalStage, Category, EntitlementId, ExternalRef, IdentityId, PrincipalId, Request,
     RequestEvent, RequestId, RequestKind, RequestNumber, RequestStatus, Risk, Timestamp, Ttl,
@@ -125,7 +126,13 @@ impl Requests {
                 .map_err(|e| CoreError::Internal(e.to_string()))?,
             policy_set_hash: explanation.decision.policy_set_hash.to_string(),
         };
-        let request = self.store.submit_request(request, decision, audit).await?;
+        let execute = (request.status == RequestStatus::Approved)
+            .then(|| execute_job(&request, now))
+            .flatten();
+        let request = self
+            .store
+            .submit_request(request, decision, audit, execute)
+            .await?;
         Ok(Submitted {
             request,
             explanation,
@@ -169,4 +176,17 @@ impl Requests {
         };
         Ok((facts, explanation))
     }
+}
+
+/// The job that carries out an approved request, keyed by request and plan so a replay of it
+/// is recognised.
+pub(super) fn execute_job(request: &Request, now: Timestamp) -> Option<NewJob> {
+    let plan_hash = request.plan_hash?;
+    Some(NewJob::new(
+        JobPayload::ExecuteRequest {
+            request_id: request.id,
+            plan_hash,
+        },
+        now,
+    ))
 }

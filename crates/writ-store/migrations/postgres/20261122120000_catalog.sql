@@ -141,6 +141,20 @@ CREATE TABLE grants (
 
 CREATE INDEX grants_identity ON grants (identity_id, status);
 
+-- What execution did and what the target showed afterwards: connector receipts and live-state
+-- read-backs, kept with the request as evidence.
+CREATE TABLE request_evidence (
+    id         UUID PRIMARY KEY,
+    request_id UUID NOT NULL REFERENCES requests (id),
+    kind       TEXT NOT NULL CHECK (kind IN ('receipt', 'read_back', 'error')),
+    data       TEXT NOT NULL,
+    at         BIGINT NOT NULL
+);
+
+CREATE INDEX request_evidence_request ON request_evidence (request_id, at);
+
+CREATE UNIQUE INDEX grants_request ON grants (request_id);
+
 -- Opened by a break-glass grant; while open, no new grant of the entitlement to the identity.
 CREATE TABLE break_glass_reviews (
     id             UUID PRIMARY KEY,

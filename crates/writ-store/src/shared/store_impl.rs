@@ -5,16 +5,16 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Approval, Catalog, EntitlementId, IdentityId, JobId, PrincipalId, Request, RequestId,
-    RequestNumber, RequestStatus, Timestamp,
+    Account, Approval, Catalog, EntitlementId, IdentityId, JobId, PlanHash, PrincipalId, Request,
+    RequestId, RequestNumber, RequestStatus, Timestamp,
 };
 
 use crate::{
-    ApprovalContext, ClaimRequest, Enqueued, JobFailure, RequestDecision, Store, StoreResult,
-    SubmitContext,
+    ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart, JobFailure,
+    RequestDecision, Store, StoreResult, SubmitContext,
 };
 
-use super::{Adapter, approvals, audit, catalog, jobs, requests};
+use super::{Adapter, approvals, audit, catalog, execution, jobs, requests};
 
 #[async_trait]
 impl Store for Adapter {
@@ -77,10 +77,14 @@ impl Store for Adapter {
         mut request: Request,
         decision: RequestDecision,
         event: NewAuditEvent,
+        execute: Option<NewJob>,
     ) -> StoreResult<Request> {
         let mut tx = self.write().await?;
         request.number = requests::next_number(&mut tx).await?;
         requests::insert(&mut tx, &request, &decision).await?;
+        if let Some(job) = execute {
+            jobs::enqueue(&mut tx, &job, event.at).await?;
+        }
         let event = event.data_field("number", request.number.to_string());
         audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
@@ -133,9 +137,43 @@ impl Store for Adapter {
         stage_index: u32,
         status: RequestStatus,
         event: NewAuditEvent,
+        execute: Option<NewJob>,
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         approvals::record(&mut tx, &approval, stage_index, status).await?;
+        if let Some(job) = execute {
+            jobs::enqueue(&mut tx, &job, event.at).await?;
+        }
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn begin_execution(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        account: Account,
+        event: NewAuditEvent,
+    ) -> StoreResult<ExecutionStart> {
+        let mut tx = self.write().await?;
+        let start = execution::begin(&mut tx, request, plan_hash, &account, event.at).await?;
+        if let ExecutionStart::Started { .. } = start {
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(start)
+    }
+
+    async fn finish_execution(
+        &self,
+        request: RequestId,
+        end: ExecutionEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        execution::finish(&mut tx, request, &end, &evidence, event.at).await?;
         audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())

@@ -33,6 +33,8 @@ mod approvals;
 mod audit;
 #[path = "../shared/catalog.rs"]
 mod catalog;
+#[path = "../shared/execution.rs"]
+mod execution;
 #[path = "../shared/jobs.rs"]
 mod jobs;
 #[path = "../shared/requests.rs"]

@@ -1,0 +1,241 @@
+//! Carrying out an approved request on its target, and proving it: the connector grants, the
+//! target is read back, and only a read-back that shows the access fulfils the request and
+//! starts the grant's TTL.
+
+use std::sync::Arc;
+
+use writ_connect::{Connector, ConnectorError};
+use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+use writ_domain::grant::expires_at;
+use writ_domain::{
+    Account, AccountId, AccountKey, AccountStatus, PlanHash, Request, RequestId, RequestStatus,
+    System,
+};
+use writ_store::{Evidence, EvidenceKind, ExecutionEnd, ExecutionStart, Store};
+
+use crate::Clock;
+use crate::error::CoreError;
+
+/// Builds the connector of a system from its configuration.
+pub trait Connectors: Send + Sync {
+    /// The connector for `system`; a bad configuration is a permanent error.
+    fn for_system(&self, system: &System) -> Result<Arc<dyn Connector>, ConnectorError>;
+}
+
+/// What running an execution did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Executed {
+    /// The read-back showed the access: the request is fulfilled, the grant active.
+    Fulfilled,
+    /// The request was already past execution: a replay, nothing changed.
+    Replay(RequestStatus),
+    /// The request's plan changed after the job was queued: nothing done.
+    PlanChanged,
+}
+
+/// Why an execution did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// The target (or read-back) failed in a way a retry may fix.
+    #[error(transparent)]
+    Target(#[from] ConnectorError),
+    /// writ's own state failed.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+impl From<writ_store::StoreError> for ExecuteError {
+    fn from(err: writ_store::StoreError) -> Self {
+        ExecuteError::Core(err.into())
+    }
+}
+
+/// Executes requests through connectors.
+#[derive(Clone)]
+pub struct Executor {
+    store: Arc<dyn Store>,
+    connectors: Arc<dyn Connectors>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Executor {
+    /// An executor over these ports.
+    pub fn new(
+        store: Arc<dyn Store>,
+        connectors: Arc<dyn Connectors>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            connectors,
+            clock,
+        }
+    }
+
+    /// Carries out an approved grant request under the plan it was approved with: account,
+    /// grant, read-back, then fulfilment. Every step is idempotent, so a retry after a crash or
+    /// a transient failure resumes safely.
+    #[tracing::instrument(skip_all, fields(request = %request_id))]
+    pub async fn execute(
+        &self,
+        request_id: RequestId,
+        plan_hash: PlanHash,
+    ) -> Result<Executed, ExecuteError> {
+        let (request, _) =
+            self.store.request(request_id).await?.ok_or_else(|| {
+                ConnectorError::Permanent(format!("request {request_id} not found"))
+            })?;
+        if !matches!(
+            request.status,
+            RequestStatus::Approved | RequestStatus::Executing | RequestStatus::Verifying
+        ) {
+            return Ok(Executed::Replay(request.status));
+        }
+        let context = self
+            .store
+            .submit_context(request.requester, request.identity, request.entitlement)
+            .await?;
+        let (Some(identity), Some(entitlement), Some(system)) =
+            (context.identity, context.entitlement, context.system)
+        else {
+            return Err(ConnectorError::Permanent(format!(
+                "{} has no identity, entitlement or system",
+                request.number
+            ))
+            .into());
+        };
+        let connector = self.connectors.for_system(&system)?;
+        let key = AccountKey::parse(identity.name.as_str())
+            .map_err(|e| ConnectorError::Permanent(e.to_string()))?;
+        let account = Account {
+            id: AccountId::new(),
+            identity: identity.id,
+            system: system.id,
+            key,
+            status: AccountStatus::Active,
+        };
+        let started = self
+            .event(&request, "request.executing")
+            .data(serde_json::json!({
+                "number": request.number.to_string(),
+                "system": system.name.as_str(),
+                "account": account.key.as_str(),
+                "entitlement": entitlement.key.as_str(),
+                "plan_hash": plan_hash.to_string(),
+            }));
+        let account = match self
+            .store
+            .begin_execution(request.id, plan_hash, account, started.clone())
+            .await?
+        {
+            ExecutionStart::Started { account, .. } | ExecutionStart::Resumed { account, .. } => {
+                account
+            }
+            ExecutionStart::Finished(status) => return Ok(Executed::Replay(status)),
+            ExecutionStart::PlanChanged => return Ok(Executed::PlanChanged),
+        };
+
+        let ensured = connector.ensure_account(&account).await?;
+        let granted = connector.grant(&account, &entitlement.key).await?;
+        let holds = connector.holds(&account, &entitlement.key).await?;
+        let verified_at = self.clock.now();
+        if !holds {
+            return Err(ConnectorError::Transient(format!(
+                "read-back of `{}` on `{}` does not show `{}` yet",
+                account, system.name, entitlement.key
+            ))
+            .into());
+        }
+        let evidence = vec![
+            evidence(
+                EvidenceKind::Receipt,
+                serde_json::to_value(&ensured).unwrap_or_default(),
+                verified_at,
+            ),
+            evidence(
+                EvidenceKind::Receipt,
+                serde_json::to_value(&granted).unwrap_or_default(),
+                verified_at,
+            ),
+            evidence(
+                EvidenceKind::ReadBack,
+                serde_json::json!({
+                    "system": system.name.as_str(),
+                    "account": account.as_str(),
+                    "entitlement": entitlement.key.as_str(),
+                    "holds": true,
+                }),
+                verified_at,
+            ),
+        ];
+        let expires = expires_at(verified_at, request.requested_ttl, request.requested_end);
+        let fulfilled = self
+            .event(&request, "request.fulfilled")
+            .data(serde_json::json!({
+                "number": request.number.to_string(),
+                "verified_at": verified_at.to_string(),
+                "expires_at": expires.map(|t| t.to_string()),
+                "account": account.as_str(),
+                "entitlement": entitlement.key.as_str(),
+            }));
+        self.store
+            .finish_execution(
+                request.id,
+                ExecutionEnd::Fulfilled {
+                    verified_at,
+                    expires_at: expires,
+                },
+                evidence,
+                fulfilled,
+            )
+            .await?;
+        Ok(Executed::Fulfilled)
+    }
+
+    /// Ends a request that cannot be executed: `failed`, with the error kept as evidence.
+    pub async fn fail(&self, request_id: RequestId, error: &str) -> Result<(), CoreError> {
+        let Some((request, _)) = self.store.request(request_id).await? else {
+            return Err(CoreError::not_found(format!("request {request_id}")));
+        };
+        if !matches!(
+            request.status,
+            RequestStatus::Approved | RequestStatus::Executing | RequestStatus::Verifying
+        ) {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let event = self
+            .event(&request, "request.failed")
+            .data(serde_json::json!({ "number": request.number.to_string(), "error": error }));
+        let errors = vec![evidence(
+            EvidenceKind::Error,
+            serde_json::json!({ "error": error }),
+            now,
+        )];
+        self.store
+            .finish_execution(
+                request.id,
+                ExecutionEnd::Failed {
+                    error: error.to_string(),
+                },
+                errors,
+                event,
+            )
+            .await?;
+        Ok(())
+    }
+
+    fn event(&self, request: &Request, action: &str) -> NewAuditEvent {
+        let mut event = NewAuditEvent::new(self.clock.now(), Actor::system("executor"), action)
+            .subject(SubjectRef::new("request", request.id))
+            .subject(SubjectRef::new("identity", request.identity));
+        if let Some(entitlement) = request.entitlement {
+            event = event.subject(SubjectRef::new("entitlement", entitlement));
+        }
+        event
+    }
+}
+
+fn evidence(kind: EvidenceKind, data: serde_json::Value, at: writ_domain::Timestamp) -> Evidence {
+    Evidence { kind, data, at }
+}
