@@ -6,6 +6,9 @@
 //! Depends on writ-domain only (and each connector on its own client library).
 
 mod error;
+pub mod local;
+pub mod postgres;
+mod registry;
 mod secret;
 
 use async_trait::async_trait;
@@ -13,6 +16,7 @@ use futures_util::stream::BoxStream;
 use writ_domain::{AccountKey, ConnectorKind, EntitlementKey};
 
 pub use error::ConnectorError;
+pub use registry::{Registry, connector_for};
 pub use secret::{ProcessEnv, Secret, SecretSource, resolve_secret};
 
 /// What a connector did, kept with the request as evidence.

@@ -22,6 +22,12 @@ pub trait Connectors: Send + Sync {
     fn for_system(&self, system: &System) -> Result<Arc<dyn Connector>, ConnectorError>;
 }
 
+impl Connectors for writ_connect::Registry {
+    fn for_system(&self, system: &System) -> Result<Arc<dyn Connector>, ConnectorError> {
+        self.get(system)
+    }
+}
+
 /// What running an execution did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Executed {
