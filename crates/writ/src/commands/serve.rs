@@ -1,7 +1,14 @@
 //! `writ serve`
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Context;
 use tokio::net::TcpListener;
+use writ_connect::{ProcessEnv, Registry};
+use writ_core::execute::Executor;
+use writ_core::runner::JobRunner;
+use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
 use writ_store::{OpenMode, redact};
 
@@ -28,12 +35,52 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         "writ {} listening on http://{addr}",
         env!("CARGO_PKG_VERSION")
     );
-    writ_server::serve(listener, AppState { store }, shutdown_signal())
-        .await
+
+    // One signal stops both the HTTP server and the job runner.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let executor = Executor::new(
+        store.clone(),
+        Arc::new(Registry::new(ProcessEnv)),
+        clock.clone(),
+    );
+    let worker = format!("{}-{}", addr, std::process::id());
+    let runner = JobRunner::new(store.clone(), executor, clock, worker);
+    let mut runner_stop = stopped.clone();
+    let jobs = tokio::spawn(async move {
+        runner
+            .run_until(JOB_POLL, async move {
+                let _ = runner_stop.wait_for(|stop| *stop).await;
+            })
+            .await;
+    });
+    let mut server_stop = stopped;
+    let mut server = tokio::spawn(writ_server::serve(
+        listener,
+        AppState { store },
+        async move {
+            let _ = server_stop.wait_for(|stop| *stop).await;
+        },
+    ));
+    let served = tokio::select! {
+        result = &mut server => result,
+        () = shutdown_signal() => {
+            tracing::info!("shutting down: draining requests and the job in hand");
+            let _ = stop.send(true);
+            server.await
+        }
+    };
+    let _ = stop.send(true);
+    let _ = jobs.await;
+    served
+        .context("server task failed")?
         .context("server failed")?;
     tracing::info!("writ stopped");
     Ok(())
 }
+
+/// How often the job runner looks for due jobs when it has nothing to do.
+const JOB_POLL: Duration = Duration::from_millis(500);
 
 /// Resolves on Ctrl-C or SIGTERM (what service managers send).
 async fn shutdown_signal() {
