@@ -110,4 +110,7 @@ pub enum BenchCommand {
     /// Submit and approver decision latency (p50, p99) over a generated catalog with 100
     /// policies.
     Policy(crate::bench::policy::PolicyBenchArgs),
+    /// Full grant lifecycles per second (submit, approve, execute, verify) on the `local`
+    /// connector, beside the raw commit rate of the same store.
+    Lifecycle(crate::bench::lifecycle::LifecycleBenchArgs),
 }

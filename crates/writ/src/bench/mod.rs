@@ -2,6 +2,7 @@
 //! `figure_name: value unit`, so scripts can read them. Run them on a release build.
 
 pub mod audit;
+pub mod lifecycle;
 pub mod policy;
 
 use std::sync::Arc;

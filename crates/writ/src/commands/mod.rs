@@ -49,6 +49,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Policy(args),
         } => crate::bench::policy::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Lifecycle(args),
+        } => crate::bench::lifecycle::run(args).await,
     }
 }
 
