@@ -479,3 +479,32 @@ async fn two_approvers_deciding_the_last_stage_at_once_give_one_execution() {
         assert_eq!(org.status(&request).await, RequestStatus::Fulfilled);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_approvals_all_complete() {
+    // More concurrent deciders than the store has read connections: none may wait on another.
+    for db in TestDb::each().await {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+        let org = Arc::new(Org::new(db, "c_", &config, "development").await);
+        let mut pending = Vec::new();
+        for _ in 0..12 {
+            pending.push(org.submit().await);
+        }
+        let deciders: Vec<_> = pending
+            .into_iter()
+            .map(|request| {
+                let org = org.clone();
+                tokio::spawn(async move { org.approve("alice@org.example", &request).await })
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        for decider in deciders {
+            assert_eq!(decider.await.unwrap().unwrap(), Decided::Approved);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "approvals waited on each other"
+        );
+    }
+}

@@ -122,11 +122,17 @@ impl Store for Adapter {
             stored.entitlement,
         )
         .await?;
-        let mut conn = self.reads().acquire().await?;
+        // One pooled connection at a time: holding one while asking the pool for another
+        // deadlocks once every connection is held by a caller doing the same.
+        let approvals = approvals::for_request(self.reads(), request).await?;
+        let approver = {
+            let mut conn = self.reads().acquire().await?;
+            catalog::principal(&mut conn, approver).await?
+        };
         Ok(ApprovalContext {
-            approvals: approvals::for_request(self.reads(), request).await?,
-            approver: catalog::principal(&mut conn, approver).await?,
             request: Some((stored, decision)),
+            approvals,
+            approver,
             facts: Some(facts),
         })
     }
