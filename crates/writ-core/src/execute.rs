@@ -8,8 +8,8 @@ use writ_connect::{Connector, ConnectorError};
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
 use writ_domain::grant::expires_at;
 use writ_domain::{
-    Account, AccountId, AccountKey, AccountStatus, PlanHash, Request, RequestId, RequestStatus,
-    System,
+    Account, AccountId, AccountKey, AccountStatus, PlanHash, Request, RequestId, RequestKind,
+    RequestStatus, System,
 };
 use writ_store::{Evidence, EvidenceKind, ExecutionEnd, ExecutionStart, Store};
 
@@ -96,6 +96,18 @@ impl Executor {
             RequestStatus::Approved | RequestStatus::Executing | RequestStatus::Verifying
         ) {
             return Ok(Executed::Replay(request.status));
+        }
+        if !matches!(
+            request.kind,
+            RequestKind::Grant | RequestKind::Exception | RequestKind::BreakGlass
+        ) {
+            // Revocation, rotation, offboarding and transfer execute differently; until they
+            // can, they fail loudly rather than run as a grant.
+            return Err(ConnectorError::Permanent(format!(
+                "{}: executing `{}` requests is not supported by this version",
+                request.number, request.kind
+            ))
+            .into());
         }
         let context = self
             .store

@@ -508,3 +508,47 @@ async fn many_concurrent_approvals_all_complete() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_revocation_is_never_executed_as_a_grant() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = writ_connect::local::LocalConnector::open(dir.path());
+    target.init().await.unwrap();
+    target
+        .declare_entitlement(&"r_readers".parse().unwrap())
+        .await
+        .unwrap();
+    let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+    let org = Org::new(TestDb::sqlite().await, "r_", &config, "development").await;
+    let catalog = org.db.store().catalog().await.unwrap();
+    let submitted = org
+        .requests
+        .submit(NewRequest {
+            requester: org.id_of("alice@org.example").await,
+            kind: RequestKind::Revoke,
+            identity: catalog.identities[0].id,
+            entitlement: Some(catalog.entitlements[0].id),
+            justification: "no longer needed".into(),
+            ttl: None,
+            end: None,
+            external_ref: None,
+        })
+        .await
+        .unwrap();
+    assert!(
+        submitted.explanation.decision.allowed,
+        "{:?}",
+        submitted.explanation.decision
+    );
+    assert_eq!(
+        submitted.request.status,
+        RequestStatus::Approved,
+        "a revocation needs no approval"
+    );
+    assert_eq!(org.runner.run_once().await.unwrap(), 1);
+    assert_eq!(org.status(&submitted.request).await, RequestStatus::Failed);
+    let holds = target
+        .holds(&"r_svc".parse().unwrap(), &"r_readers".parse().unwrap())
+        .await;
+    assert!(!holds.unwrap_or(false), "nothing was granted");
+}

@@ -162,11 +162,10 @@ impl LocalConnector {
 
     /// Fills the target in bulk, for benchmarks and tests: creates the layout, writes each
     /// account (enabled) and each membership, declaring entitlements as grants name them.
-    /// Fast (several writer threads; about 30 s per million memberships on one thread here)
-    /// because it is neither atomic nor durable whatever the `fsync` setting: run it before
-    /// anything else uses the target, and generate again after a crash. The accounts grants
-    /// name are not checked; pass them in `accounts`. Existing account files are replaced,
-    /// existing memberships kept.
+    /// Fast (about 30 s per million memberships on a quiet disk here) because it is neither
+    /// atomic nor durable whatever the `fsync` setting: run it before anything else uses the
+    /// target, and generate again after a crash. The accounts grants name are not checked;
+    /// pass them in `accounts`. Existing account files are replaced, memberships kept.
     pub async fn populate<A, G>(&self, accounts: A, grants: G) -> Result<(), ConnectorError>
     where
         A: IntoIterator<Item = AccountKey>,
