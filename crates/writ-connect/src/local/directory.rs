@@ -1,5 +1,6 @@
-//! The target directory and its blocking file operations; `mod.rs` runs them off the async
-//! executor.
+//! The target directory and its blocking file operations on one account, entitlement or
+//! membership at a time (whole-target reads are in `listing.rs`); `mod.rs` runs them off the
+//! async executor.
 //!
 //! ```text
 //! <root>/accounts/<account>.json          {"key": "svc_billing", "enabled": true}
@@ -12,28 +13,27 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use writ_domain::{AccountKey, EntitlementKey};
 
-use super::names::{self, Decoded, KeyName};
-use crate::{ConnectorError, LiveAccount, LiveGrant};
+use super::names::{self, KeyName};
+use crate::{ConnectorError, LiveAccount};
 
 /// Where accounts live, under the root.
 const ACCOUNTS: &str = "accounts";
 /// Where entitlements and their members live, under the root.
 const ENTITLEMENTS: &str = "entitlements";
 /// The file that names a hashed entitlement directory's key.
-const KEY_FILE: &str = ".key";
+pub(super) const KEY_FILE: &str = ".key";
 
 /// An account file's contents.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct AccountFile {
+pub(super) struct AccountFile {
     /// The account's key, exactly.
-    key: AccountKey,
+    pub(super) key: AccountKey,
     /// Whether the account can be used.
-    enabled: bool,
+    pub(super) enabled: bool,
 }
 
 /// The target directory.
@@ -276,122 +276,13 @@ impl Directory {
         }
     }
 
-    /// Every account.
-    pub(super) fn list_accounts(&self) -> Result<Vec<LiveAccount>, ConnectorError> {
-        let dir = self.accounts_dir();
-        let entries = fs::read_dir(&dir).map_err(|e| io_error("cannot list", &dir, &e))?;
-        let mut accounts = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| io_error("cannot list", &dir, &e))?;
-            let file_name = entry.file_name();
-            let path = entry.path();
-            let Some(name) = file_name.to_str() else {
-                return Err(corrupt(&path, "is not a file the local connector writes"));
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let decoded = name
-                .strip_suffix(".json")
-                .map_or(Decoded::Foreign, names::decode);
-            let bytes = fs::read(&path).map_err(|e| io_error("cannot read", &path, &e))?;
-            let file = parse_account(&path, &bytes)?;
-            let named_right = match decoded {
-                Decoded::Key(key) => key == file.key.as_str(),
-                Decoded::Hashed => name
-                    .strip_suffix(".json")
-                    .is_some_and(|stem| names::is_name_of(stem, file.key.as_str())),
-                Decoded::Internal | Decoded::Foreign => false,
-            };
-            if !named_right {
-                return Err(corrupt(&path, "is not named after the account it holds"));
-            }
-            accounts.push(LiveAccount {
-                key: file.key,
-                enabled: file.enabled,
-            });
-        }
-        Ok(accounts)
-    }
-
-    /// Walks every membership, handing each to `emit` until it says stop. Holds at most two
-    /// directory handles open at a time, never the whole list.
-    pub(super) fn walk_grants(
-        &self,
-        mut emit: impl FnMut(Result<LiveGrant, ConnectorError>) -> ControlFlow<()>,
-    ) {
-        if let Err(e) = self.try_walk_grants(&mut emit) {
-            // The walk ends here either way; whether the reader still listens does not matter.
-            let _ = emit(Err(e));
-        }
-    }
-
-    /// [`Self::walk_grants`], stopping at the first error, which it returns.
-    fn try_walk_grants(
-        &self,
-        emit: &mut impl FnMut(Result<LiveGrant, ConnectorError>) -> ControlFlow<()>,
-    ) -> Result<(), ConnectorError> {
-        let root = self.entitlements_dir();
-        let entitlements = fs::read_dir(&root).map_err(|e| io_error("cannot list", &root, &e))?;
-        for entry in entitlements {
-            let entry = entry.map_err(|e| io_error("cannot list", &root, &e))?;
-            let dir = entry.path();
-            let Some(entitlement) = self.entitlement_of(&dir)? else {
-                continue;
-            };
-            let members = fs::read_dir(&dir).map_err(|e| io_error("cannot list", &dir, &e))?;
-            for member in members {
-                let member = member.map_err(|e| io_error("cannot list", &dir, &e))?;
-                let path = member.path();
-                let Some(account) = account_of_membership(&path)? else {
-                    continue;
-                };
-                let grant = LiveGrant {
-                    account,
-                    entitlement: entitlement.clone(),
-                };
-                if emit(Ok(grant)).is_break() {
-                    return Ok(());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The entitlement an `entitlements/` entry declares; `None` for the connector's own
-    /// (temporary) entries.
-    fn entitlement_of(&self, dir: &Path) -> Result<Option<EntitlementKey>, ConnectorError> {
-        let key = match file_name_of(dir).map(names::decode) {
-            Some(Decoded::Internal) => return Ok(None),
-            Some(Decoded::Key(key)) => key,
-            Some(Decoded::Hashed) => {
-                let key_path = dir.join(KEY_FILE);
-                let key = fs::read_to_string(&key_path)
-                    .map_err(|e| io_error("cannot read", &key_path, &e))?;
-                if !file_name_of(dir).is_some_and(|name| names::is_name_of(name, &key)) {
-                    return Err(corrupt(dir, "is not named after the key in its `.key`"));
-                }
-                key
-            }
-            Some(Decoded::Foreign) | None => {
-                return Err(corrupt(dir, "is not a file the local connector writes"));
-            }
-        };
-        if !dir.is_dir() {
-            return Err(corrupt(dir, "is not a directory"));
-        }
-        EntitlementKey::parse(&key)
-            .map(Some)
-            .map_err(|e| corrupt(dir, &format!("names no valid entitlement key: {e}")))
-    }
-
     /// `<root>/accounts`.
-    fn accounts_dir(&self) -> PathBuf {
+    pub(super) fn accounts_dir(&self) -> PathBuf {
         self.root.join(ACCOUNTS)
     }
 
     /// `<root>/entitlements`.
-    fn entitlements_dir(&self) -> PathBuf {
+    pub(super) fn entitlements_dir(&self) -> PathBuf {
         self.root.join(ENTITLEMENTS)
     }
 
@@ -442,32 +333,6 @@ impl Directory {
     }
 }
 
-/// The account a membership file names; `None` for the connector's own (temporary) files.
-fn account_of_membership(path: &Path) -> Result<Option<AccountKey>, ConnectorError> {
-    let key = match file_name_of(path).map(names::decode) {
-        Some(Decoded::Internal) => return Ok(None),
-        Some(Decoded::Key(key)) => key,
-        Some(Decoded::Hashed) => {
-            let key = fs::read_to_string(path).map_err(|e| io_error("cannot read", path, &e))?;
-            if !file_name_of(path).is_some_and(|name| names::is_name_of(name, &key)) {
-                return Err(corrupt(path, "is not named after the account it holds"));
-            }
-            key
-        }
-        Some(Decoded::Foreign) | None => {
-            return Err(corrupt(path, "is not a file the local connector writes"));
-        }
-    };
-    AccountKey::parse(&key)
-        .map(Some)
-        .map_err(|e| corrupt(path, &format!("names no valid account key: {e}")))
-}
-
-/// The last component of `path` as text.
-fn file_name_of(path: &Path) -> Option<&str> {
-    path.file_name().and_then(|name| name.to_str())
-}
-
 /// An account file's bytes.
 pub(super) fn account_json(account: &AccountKey, enabled: bool) -> Result<Vec<u8>, ConnectorError> {
     let file = AccountFile {
@@ -482,7 +347,7 @@ pub(super) fn account_json(account: &AccountKey, enabled: bool) -> Result<Vec<u8
 }
 
 /// Parses an account file.
-fn parse_account(path: &Path, bytes: &[u8]) -> Result<AccountFile, ConnectorError> {
+pub(super) fn parse_account(path: &Path, bytes: &[u8]) -> Result<AccountFile, ConnectorError> {
     serde_json::from_slice(bytes)
         .map_err(|e| corrupt(path, &format!("is not an account file: {e}")))
 }
@@ -540,7 +405,7 @@ fn sync_dir(dir: &Path) -> Result<(), ConnectorError> {
 }
 
 /// A file that the connector did not write as it is: permanent, a retry reads it again.
-fn corrupt(path: &Path, what: &str) -> ConnectorError {
+pub(super) fn corrupt(path: &Path, what: &str) -> ConnectorError {
     ConnectorError::Permanent(format!("local target damaged: `{}` {what}", path.display()))
 }
 

@@ -33,11 +33,14 @@
 //! Every write is atomic: account files are written to a temporary file in the same folder and
 //! renamed over; memberships are created or removed in one call. With `"fsync": true` (the
 //! default) each write also flushes the file and its folder before it is reported done, so an
-//! acknowledged grant survives a power loss; that costs one or two disk flushes per call. With
-//! `"fsync": false` a change survives a crash of writ but not of the machine. A benchmark
-//! states which it ran with.
+//! acknowledged grant survives a power loss; that costs a journal commit per call. With
+//! `"fsync": false` a change survives a crash of writ but not of the machine. Measured on the
+//! development VM (ext4): a grant takes about 0.13 ms without flushes and 0.35 ms with them
+//! (up to 1 ms on a busy disk), a revoke 0.03 ms and 0.17 ms, `holds` 0.02 ms. A benchmark
+//! states which setting it ran with; bulk set-up goes through [`LocalConnector::populate`].
 
 mod directory;
+mod listing;
 mod names;
 mod populate;
 
