@@ -179,17 +179,33 @@ impl Org {
     }
 }
 
+/// A `local` target in a temporary directory with `<prefix>readers` declared (unless
+/// `declare` is false), and the system config that points at it.
+async fn local_target(
+    prefix: &str,
+    declare: bool,
+) -> (
+    tempfile::TempDir,
+    writ_connect::local::LocalConnector,
+    String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = writ_connect::local::LocalConnector::open(dir.path());
+    target.init().await.unwrap();
+    if declare {
+        target
+            .declare_entitlement(&format!("{prefix}readers").parse().unwrap())
+            .await
+            .unwrap();
+    }
+    let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+    (dir, target, config)
+}
+
 #[tokio::test]
 async fn an_approved_request_is_fulfilled_only_after_the_local_target_reads_it_back() {
     for db in TestDb::each().await {
-        let dir = tempfile::tempdir().unwrap();
-        let target = writ_connect::local::LocalConnector::open(dir.path());
-        target.init().await.unwrap();
-        target
-            .declare_entitlement(&"x_readers".parse().unwrap())
-            .await
-            .unwrap();
-        let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+        let (_dir, target, config) = local_target("x_", true).await;
         let org = Org::new(db, "x_", &config, "development").await;
 
         let request = org.submit().await;
@@ -268,10 +284,7 @@ async fn an_approved_request_is_fulfilled_only_after_the_local_target_reads_it_b
 
 #[tokio::test]
 async fn a_missing_entitlement_on_the_target_fails_the_request_with_the_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = writ_connect::local::LocalConnector::open(dir.path());
-    target.init().await.unwrap();
-    let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+    let (_dir, _target, config) = local_target("y_", false).await;
     let org = Org::new(TestDb::sqlite().await, "y_", &config, "development").await;
     let request = org.submit().await;
     org.approve("alice@org.example", &request).await.unwrap();
@@ -454,14 +467,7 @@ async fn an_unreachable_target_keeps_the_request_executing_until_it_is_back() {
 #[tokio::test]
 async fn two_approvers_deciding_the_last_stage_at_once_give_one_execution() {
     for db in TestDb::each().await {
-        let dir = tempfile::tempdir().unwrap();
-        let target = writ_connect::local::LocalConnector::open(dir.path());
-        target.init().await.unwrap();
-        target
-            .declare_entitlement(&"z_readers".parse().unwrap())
-            .await
-            .unwrap();
-        let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+        let (_dir, _target, config) = local_target("z_", true).await;
         let org = Org::new(db, "z_", &config, "production").await;
         let request = org.submit().await;
         org.approve("alice@org.example", &request).await.unwrap();
@@ -484,8 +490,7 @@ async fn two_approvers_deciding_the_last_stage_at_once_give_one_execution() {
 async fn many_concurrent_approvals_all_complete() {
     // More concurrent deciders than the store has read connections: none may wait on another.
     for db in TestDb::each().await {
-        let dir = tempfile::tempdir().unwrap();
-        let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+        let (_dir, _target, config) = local_target("c_", true).await;
         let org = Arc::new(Org::new(db, "c_", &config, "development").await);
         let mut pending = Vec::new();
         for _ in 0..12 {
@@ -511,14 +516,7 @@ async fn many_concurrent_approvals_all_complete() {
 
 #[tokio::test]
 async fn a_revocation_is_never_executed_as_a_grant() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = writ_connect::local::LocalConnector::open(dir.path());
-    target.init().await.unwrap();
-    target
-        .declare_entitlement(&"r_readers".parse().unwrap())
-        .await
-        .unwrap();
-    let config = format!(r#"{{path: "{}"}}"#, dir.path().display());
+    let (_dir, target, config) = local_target("r_", true).await;
     let org = Org::new(TestDb::sqlite().await, "r_", &config, "development").await;
     let catalog = org.db.store().catalog().await.unwrap();
     let submitted = org
