@@ -53,3 +53,43 @@ async fn a_production_grant_needs_two_distinct_eligible_approvers() {
         assert_eq!(world.reload(&request).await.status, RequestStatus::Approved);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submissions_cannot_together_break_a_separation_of_duties_rule() {
+    // Both halves of an SoD pair for one identity, at the same instant, several times over.
+    for _ in 0..3 {
+        for db in writ_testkit::TestDb::each().await {
+            let world = World::on(db).await;
+            let writer = world.ask("maya.okafor", "payments-api", "payments-db:writer", "7d");
+            let auditor = world.ask("maya.okafor", "payments-api", "payments-db:auditor", "7d");
+            let (a, b) = tokio::join!(
+                world.requests.submit(writer),
+                world.requests.submit(auditor)
+            );
+            let (a, b) = (a.unwrap(), b.unwrap());
+            let allowed = [&a, &b]
+                .iter()
+                .filter(|s| s.explanation.decision.allowed)
+                .count();
+            assert_eq!(
+                allowed, 1,
+                "{}: exactly one half of the pair is accepted",
+                "x"
+            );
+            let refused = if a.explanation.decision.allowed {
+                &b
+            } else {
+                &a
+            };
+            assert!(
+                refused
+                    .explanation
+                    .decision
+                    .policy_ids
+                    .contains(&"sod_no_conflict".to_string()),
+                "{:?}",
+                refused.explanation.decision
+            );
+        }
+    }
+}

@@ -108,6 +108,26 @@ pub struct SubmitContext {
     pub open_break_glass_review: bool,
 }
 
+/// What a submission's separation-of-duties check counted: which of the entitlements that
+/// share an SoD rule with the requested one the identity's owner (across all their identities)
+/// held when it was decided. The store re-reads them under a lock as it writes the request and
+/// refuses the write if they changed, so two concurrent submissions cannot each pass a check
+/// that, together, they break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecidedOn {
+    /// The identity's owner.
+    pub owner: PrincipalId,
+    /// The entitlements that matter: every member of an SoD rule naming the requested one.
+    pub relevant: Vec<EntitlementId>,
+    /// Those of them the owner's identities held or were about to hold, as counted.
+    pub held: Vec<EntitlementId>,
+    /// The identity the request is for.
+    pub identity: IdentityId,
+    /// Those of them this identity held or was about to hold, as counted (read apart from the
+    /// owner's, so both are checked).
+    pub identity_held: Vec<EntitlementId>,
+}
+
 /// The policy decision a request was submitted under, as stored with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestDecision {
@@ -252,12 +272,16 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a decided request with its decision and audit event, and the job that executes
     /// it when it needs no approval; the request's number is allocated here, and the stored
     /// request returned.
+    ///
+    /// With `decided_on`, the write is refused with [`StoreError::Conflict`] when the owner's
+    /// holdings changed since the decision: decide again and resubmit.
     async fn submit_request(
         &self,
         request: Request,
         decision: RequestDecision,
         event: NewAuditEvent,
         execute: Option<NewJob>,
+        decided_on: Option<DecidedOn>,
     ) -> StoreResult<Request>;
 
     /// One request with its decision.

@@ -4,7 +4,7 @@ use writ_domain::{
     EntitlementId, IdentityId, Principal, PrincipalId, RequestKind, SystemId, Timestamp, Ttl,
 };
 use writ_policy::{EntitlementFacts, IdentityFacts, PrincipalFacts, RequestFacts, SodConflict};
-use writ_store::SubmitContext;
+use writ_store::{DecidedOn, SubmitContext};
 
 use super::Roles;
 use crate::error::CoreError;
@@ -24,6 +24,8 @@ pub(super) struct Facts {
     pub request: RequestFacts,
     /// The entitlement's system, part of the plan.
     pub system: Option<SystemId>,
+    /// The holdings the SoD check counted, for the store to re-check as it writes.
+    pub decided_on: Option<DecidedOn>,
     pub sod_conflicts: Vec<SodConflict>,
     pub open_break_glass_review: bool,
 }
@@ -99,6 +101,41 @@ pub(super) fn facts(ask: &Ask, context: &SubmitContext, roles: &Roles) -> Result
             .as_ref()
             .map(|s| s.id)
             .filter(|_| ask.entitlement.is_some()),
+        decided_on: decided_on(ask, owner.id, context),
         open_break_glass_review: context.open_break_glass_review,
+    })
+}
+
+/// What the SoD check of an access request counted, for the store to re-check as it writes;
+/// `None` when no SoD rule names the requested entitlement.
+fn decided_on(ask: &Ask, owner: PrincipalId, context: &SubmitContext) -> Option<DecidedOn> {
+    let requested = ask.entitlement?;
+    let relevant: Vec<EntitlementId> = context
+        .sod_rules
+        .iter()
+        .filter(|rule| rule.entitlements.as_slice().contains(&requested))
+        .flat_map(|rule| rule.entitlements.as_slice().iter().copied())
+        .collect();
+    if relevant.is_empty() {
+        return None;
+    }
+    let held = context
+        .owner_held
+        .iter()
+        .copied()
+        .filter(|e| relevant.contains(e))
+        .collect();
+    let identity_held = context
+        .held
+        .iter()
+        .copied()
+        .filter(|e| relevant.contains(e))
+        .collect();
+    Some(DecidedOn {
+        owner,
+        held,
+        identity: ask.identity,
+        identity_held,
+        relevant,
     })
 }

@@ -63,10 +63,27 @@ impl Requests {
         Ok(explanation)
     }
 
-    /// Decides and stores a request with its decision and audit event.
+    /// Decides and stores a request with its decision and audit event. If what the decision
+    /// counted changed before it was written (a concurrent submission for the same owner), it
+    /// is decided again.
     #[tracing::instrument(skip_all, fields(kind = %new.kind))]
     pub async fn submit(&self, new: NewRequest) -> Result<Submitted, CoreError> {
-        let (facts, explanation) = self.decide_submit(&new).await?;
+        const ATTEMPTS: usize = 5;
+        let mut attempt = 1;
+        loop {
+            match self.submit_once(&new).await {
+                Err(CoreError::Store(writ_store::StoreError::Conflict { .. }))
+                    if attempt < ATTEMPTS =>
+                {
+                    attempt += 1
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn submit_once(&self, new: &NewRequest) -> Result<Submitted, CoreError> {
+        let (facts, explanation) = self.decide_submit(new).await?;
         let now = self.clock.now();
         let event = if explanation.decision.allowed {
             RequestEvent::PolicyAccepted
@@ -131,7 +148,7 @@ impl Requests {
             .flatten();
         let request = self
             .store
-            .submit_request(request, decision, audit, execute)
+            .submit_request(request, decision, audit, execute, facts.decided_on)
             .await?;
         Ok(Submitted {
             request,

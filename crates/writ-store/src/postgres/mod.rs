@@ -27,6 +27,14 @@ macro_rules! next_request_number {
 }
 pub(crate) use next_request_number;
 
+/// Locks the owner's row, so submissions for one owner are checked one after the other.
+macro_rules! lock_owner {
+    () => {
+        " FOR UPDATE"
+    };
+}
+pub(crate) use lock_owner;
+
 #[path = "../shared/approvals.rs"]
 mod approvals;
 #[path = "../shared/audit.rs"]

@@ -7,7 +7,7 @@ use writ_domain::{
 
 use crate::error::StoreError;
 use crate::rows::{self, parsed};
-use crate::{RequestDecision, SubmitContext};
+use crate::{DecidedOn, RequestDecision, SubmitContext};
 
 use super::{Connection, Db, Pool, catalog};
 
@@ -110,6 +110,39 @@ async fn open_review(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(open.is_some())
+}
+
+/// Refuses a submission whose owner's holdings changed since it was decided. Locks the owner
+/// first (`lock_owner!`; on SQLite the write lock already serialises writers), so concurrent
+/// submissions for one owner's identities are checked one after the other.
+pub(super) async fn check_holdings(
+    tx: &mut Connection,
+    decided_on: &DecidedOn,
+) -> Result<(), StoreError> {
+    let lock = concat!(
+        "SELECT id FROM principals WHERE id = $1",
+        super::lock_owner!()
+    );
+    sqlx::query(lock)
+        .bind(decided_on.owner.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    let relevant = |mut held: Vec<EntitlementId>| {
+        held.retain(|e| decided_on.relevant.contains(e));
+        held.sort();
+        held.dedup();
+        held
+    };
+    let owner_now = relevant(held_by_owner(tx, decided_on.owner).await?);
+    let identity_now = relevant(held_by_identity(tx, decided_on.identity).await?);
+    if owner_now != relevant(decided_on.held.clone())
+        || identity_now != relevant(decided_on.identity_held.clone())
+    {
+        return Err(StoreError::Conflict {
+            what: "a change to the holdings this request was decided on".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Stores a decided request.

@@ -10,8 +10,8 @@ use writ_domain::{
 };
 
 use crate::{
-    ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart, JobFailure,
-    RequestDecision, Store, StoreResult, SubmitContext,
+    ApprovalContext, ClaimRequest, DecidedOn, Enqueued, Evidence, ExecutionEnd, ExecutionStart,
+    JobFailure, RequestDecision, Store, StoreResult, SubmitContext,
 };
 
 use super::{Adapter, approvals, audit, catalog, execution, jobs, requests};
@@ -78,8 +78,12 @@ impl Store for Adapter {
         decision: RequestDecision,
         event: NewAuditEvent,
         execute: Option<NewJob>,
+        decided_on: Option<DecidedOn>,
     ) -> StoreResult<Request> {
         let mut tx = self.write().await?;
+        if let Some(decided_on) = decided_on {
+            requests::check_holdings(&mut tx, &decided_on).await?;
+        }
         request.number = requests::next_number(&mut tx).await?;
         requests::insert(&mut tx, &request, &decision).await?;
         if let Some(job) = execute {

@@ -27,6 +27,14 @@ macro_rules! next_request_number {
 }
 pub(crate) use next_request_number;
 
+/// No row lock needed: every write already holds SQLite's write lock.
+macro_rules! lock_owner {
+    () => {
+        ""
+    };
+}
+pub(crate) use lock_owner;
+
 #[path = "../shared/approvals.rs"]
 mod approvals;
 #[path = "../shared/audit.rs"]
