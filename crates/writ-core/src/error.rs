@@ -20,6 +20,9 @@ pub enum CoreError {
     /// Policy refused; every reason is in the record.
     #[error("refused: {}", .0.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))]
     Refused(DecisionRecord),
+    /// The caller may not do this; the message says who may.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is past the point where it can be decided.
     #[error("{number} is {status}, not pending approval")]
     NotPending {

@@ -283,6 +283,41 @@ async fn an_approved_request_is_fulfilled_only_after_the_local_target_reads_it_b
 }
 
 #[tokio::test]
+async fn a_request_cancelled_after_approval_is_never_executed() {
+    for db in TestDb::each().await {
+        let (_dir, target, config) = local_target("c_", true).await;
+        let org = Org::new(db, "c_", &config, "development").await;
+        let carol = org.id_of("carol@org.example").await;
+        let cancel = |request: &Request| writ_core::requests::Cancel {
+            by: carol,
+            request: request.id,
+            reason: Some("the report moved to another service".into()),
+        };
+        let request = org.submit().await;
+        org.approve("alice@org.example", &request).await.unwrap();
+        let from = org.requests.cancel(cancel(&request)).await.unwrap();
+        assert_eq!(from, RequestStatus::Approved);
+        assert_eq!(org.runner.run_once().await.unwrap(), 1, "its job runs");
+        assert_eq!(org.status(&request).await, RequestStatus::Cancelled);
+        assert!(
+            !target
+                .holds(&"c_svc".parse().unwrap(), &"c_readers".parse().unwrap())
+                .await
+                .unwrap(),
+            "and changes nothing on the target"
+        );
+
+        // Once executed, cancelling is refused: the access is undone by a revocation.
+        let fulfilled = org.submit().await;
+        org.approve("alice@org.example", &fulfilled).await.unwrap();
+        org.runner.run_once().await.unwrap();
+        assert_eq!(org.status(&fulfilled).await, RequestStatus::Fulfilled);
+        let late = org.requests.cancel(cancel(&fulfilled)).await.unwrap_err();
+        assert!(late.to_string().contains("fulfilled"), "{late}");
+    }
+}
+
+#[tokio::test]
 async fn a_missing_entitlement_on_the_target_fails_the_request_with_the_error() {
     let (_dir, _target, config) = local_target("y_", false).await;
     let org = Org::new(TestDb::sqlite().await, "y_", &config, "development").await;

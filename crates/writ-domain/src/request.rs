@@ -48,8 +48,10 @@ pub struct Request {
     pub created_at: Timestamp,
     /// When the current stage's SLA runs out.
     pub sla_due: Option<Timestamp>,
-    /// Who is working on it, if anyone.
+    /// Who is asked to decide the current stage, if anyone can.
     pub assignee: Option<PrincipalId>,
+    /// How many times the current stage has escalated past its SLA (0: not yet).
+    pub escalation: u32,
 }
 
 impl Request {
@@ -486,6 +488,7 @@ mod tests {
             created_at: Timestamp::EPOCH,
             sla_due: None,
             assignee: None,
+            escalation: 0,
         }
     }
 

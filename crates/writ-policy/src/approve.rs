@@ -1,7 +1,7 @@
 //! The approver decision: may this approver decide this stage of this request?
 
 use cedar_policy::{Context, RestrictedExpression};
-use writ_domain::{Approval, ApprovalDecision, ApprovalStage, PlanHash};
+use writ_domain::{Approval, ApprovalDecision, ApprovalStage, ApproverRule, PlanHash};
 
 use crate::action::Action;
 use crate::decision::{ApprovalPermit, Decision, EVALUATION_ERROR, REQUEST_SHAPE};
@@ -20,6 +20,9 @@ pub struct ApproveInput {
     pub approver: PrincipalFacts,
     /// The stage decided (one of [`crate::required_stages`]).
     pub stage: ApprovalStage,
+    /// The rules the stage has escalated to past its SLA (a prefix of
+    /// [`crate::escalation_ladder`]); their principals may decide it too.
+    pub escalated_to: Vec<ApproverRule>,
     /// Approve or deny.
     pub decision: ApprovalDecision,
     /// The hash of the request's current plan.
@@ -52,11 +55,11 @@ pub(crate) fn approval_context(input: &ApproveInput) -> Result<Context, String> 
         ),
         (
             "stage_rule_matches".to_owned(),
-            RestrictedExpression::new_bool(stage_rule_matches(
-                &input.stage.approvers,
-                approver,
-                &input.request,
-            )),
+            RestrictedExpression::new_bool(
+                std::iter::once(&input.stage.approvers)
+                    .chain(&input.escalated_to)
+                    .any(|rule| stage_rule_matches(rule, approver, &input.request)),
+            ),
         ),
         (
             "requester_manager".to_owned(),
@@ -145,6 +148,7 @@ pub(crate) mod tests {
                 name: name("identity owner"),
                 approvers: ApproverRule::IdentityOwner,
             },
+            escalated_to: Vec::new(),
             decision: ApprovalDecision::Approve,
             plan_hash: plan(1),
             approved_plan_hash: plan(1),
@@ -184,6 +188,20 @@ pub(crate) mod tests {
         assert_eq!(permit.stage().as_str(), "identity owner");
         assert_eq!(permit.plan_hash(), plan(1));
         assert_eq!(permit.decision(), ApprovalDecision::Approve);
+    }
+
+    #[test]
+    fn an_escalated_stage_may_be_decided_by_the_rule_it_escalated_to() {
+        let mut input = owner_approves();
+        let mut reviewer = person("Sam Security");
+        reviewer.groups = vec!["security".into()];
+        input.approver = reviewer;
+        refused_by(
+            &shipped().decide_approval(&input),
+            &["approver_eligible_for_stage"],
+        );
+        input.escalated_to = vec![ApproverRule::Group("security".into())];
+        assert!(shipped().decide_approval(&input).allowed());
     }
 
     #[test]

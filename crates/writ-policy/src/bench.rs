@@ -175,6 +175,7 @@ impl Workload {
                     name: name("identity owner".to_owned())?,
                     approvers: ApproverRule::IdentityOwner,
                 },
+                escalated_to: Vec::new(),
                 decision: ApprovalDecision::Approve,
                 plan_hash: plan,
                 approved_plan_hash: plan,

@@ -64,5 +64,7 @@ pub use error::{PolicyError, Problem};
 pub use facts::{EntitlementFacts, IdentityFacts, PrincipalFacts, RequestFacts, SodConflict};
 pub use reason::Placeholder;
 pub use source::{PolicySource, SCHEMA, read_policy_dir, shipped_sources};
-pub use stages::{StageDefaults, has_security_stage, required_stages, stage_rule_matches};
+pub use stages::{
+    StageDefaults, escalation_ladder, has_security_stage, required_stages, stage_rule_matches,
+};
 pub use submit::SubmitInput;

@@ -143,6 +143,26 @@ pub fn has_security_stage(stages: &[ApprovalStage], defaults: &StageDefaults) ->
         .any(|s| matches!(&s.approvers, ApproverRule::Group(g) if *g == defaults.security_group))
 }
 
+/// Who else may decide a stage of `rule` as it escalates past its SLA, in order: each
+/// escalation adds the next accountable rule (the entitlement's owner, then the system's
+/// owner), ending with the security group. A stage with nobody left to add expires instead.
+pub fn escalation_ladder(rule: &ApproverRule, defaults: &StageDefaults) -> Vec<ApproverRule> {
+    let security = ApproverRule::Group(defaults.security_group.clone());
+    let mut ladder = match rule {
+        ApproverRule::IdentityOwner => {
+            vec![ApproverRule::EntitlementOwner, ApproverRule::SystemOwner]
+        }
+        ApproverRule::EntitlementOwner => vec![ApproverRule::SystemOwner],
+        ApproverRule::SystemOwner | ApproverRule::Group(_) | ApproverRule::Principal(_) => {
+            Vec::new()
+        }
+    };
+    if *rule != security {
+        ladder.push(security);
+    }
+    ladder
+}
+
 /// Whether `approver` satisfies `rule` for `request`. Being the requester's manager is not a
 /// rule: policy decides what that is worth.
 pub fn stage_rule_matches(
@@ -334,6 +354,25 @@ mod tests {
         assert_eq!(rules(&stages), [&ApproverRule::IdentityOwner]);
         request.requester = request.identity.owner.clone();
         assert!(required_stages(&request, &StageDefaults::default()).is_empty());
+    }
+
+    #[test]
+    fn escalation_widens_an_owner_stage_up_to_security_and_stops_there() {
+        let defaults = StageDefaults::default();
+        let security = ApproverRule::Group("security".into());
+        assert_eq!(
+            escalation_ladder(&ApproverRule::IdentityOwner, &defaults),
+            vec![
+                ApproverRule::EntitlementOwner,
+                ApproverRule::SystemOwner,
+                security.clone()
+            ]
+        );
+        assert_eq!(
+            escalation_ladder(&ApproverRule::Group("dba".into()), &defaults),
+            vec![security.clone()]
+        );
+        assert!(escalation_ladder(&security, &defaults).is_empty());
     }
 
     #[test]

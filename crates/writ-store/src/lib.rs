@@ -33,7 +33,7 @@ use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
     Account, AccountKey, Approval, Catalog, Entitlement, EntitlementId, GrantId, Identity,
     IdentityId, JobId, PlanHash, Principal, PrincipalId, Request, RequestId, RequestNumber,
-    RequestStatus, SodRule, System, Timestamp,
+    RequestStatus, SodRule, System, Timestamp, Ttl,
 };
 
 pub use error::StoreError;
@@ -126,6 +126,54 @@ pub struct DecidedOn {
     /// Those of them this identity held or was about to hold, as counted (read apart from the
     /// owner's, so both are checked).
     pub identity_held: Vec<EntitlementId>,
+}
+
+/// Where the current stage of a pending request goes, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The pool whose turn is kept, round-robin (a group's name); `None` when one person alone
+    /// may decide.
+    pub pool: Option<String>,
+    /// Who may decide, in a stable order; empty when nobody can, and the request waits
+    /// unassigned until it escalates.
+    pub candidates: Vec<PrincipalId>,
+    /// When the stage becomes overdue.
+    pub sla_due: Timestamp,
+    /// How many times the stage has escalated.
+    pub escalation: u32,
+}
+
+/// A pending request as the overdue sweep saw it: a change is written only if the request is
+/// still pending at the same stage, escalation and due time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// The request.
+    pub request: RequestId,
+    /// Its due time when seen.
+    pub sla_due: Timestamp,
+    /// Its escalation when seen.
+    pub escalation: u32,
+}
+
+/// A new plan for a pending request (a changed TTL or end): earlier approvals no longer count
+/// and its stages start again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanChange {
+    /// The request.
+    pub request: RequestId,
+    /// The plan the change was decided against; a request whose plan moved meanwhile is a
+    /// conflict.
+    pub from_plan: PlanHash,
+    /// The new requested TTL.
+    pub ttl: Option<Ttl>,
+    /// The new latest end.
+    pub end: Option<Timestamp>,
+    /// The new plan's hash.
+    pub plan_hash: PlanHash,
+    /// The policy decision on the new plan.
+    pub decision: RequestDecision,
+    /// Where its first stage goes.
+    pub route: Route,
 }
 
 /// The policy decision a request was submitted under, as stored with it.
@@ -274,7 +322,8 @@ pub trait Store: Send + Sync + 'static {
     /// request returned.
     ///
     /// With `decided_on`, the write is refused with [`StoreError::Conflict`] when the owner's
-    /// holdings changed since the decision: decide again and resubmit.
+    /// holdings changed since the decision: decide again and resubmit. With `route`, the first
+    /// stage is assigned (round-robin in its pool) and given its due time.
     async fn submit_request(
         &self,
         request: Request,
@@ -282,6 +331,7 @@ pub trait Store: Send + Sync + 'static {
         event: NewAuditEvent,
         execute: Option<NewJob>,
         decided_on: Option<DecidedOn>,
+        route: Option<Route>,
     ) -> StoreResult<Request>;
 
     /// One request with its decision.
@@ -302,8 +352,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records an approver's decision on stage `stage_index` and moves the request to `status`,
     /// with its audit event and, after the last stage, the job that executes it, in one
-    /// transaction. Fails with [`StoreError::Conflict`] when the stage was decided meanwhile or
-    /// the request is no longer pending.
+    /// transaction; `route` assigns the next stage. Fails with [`StoreError::Conflict`] when the
+    /// stage was decided meanwhile or the request is no longer pending.
     async fn record_approval(
         &self,
         approval: Approval,
@@ -311,6 +361,7 @@ pub trait Store: Send + Sync + 'static {
         status: RequestStatus,
         event: NewAuditEvent,
         execute: Option<NewJob>,
+        route: Option<Route>,
     ) -> StoreResult<()>;
 
     /// Moves an approved request to `executing` (account and `provisioning` grant created) and
@@ -355,4 +406,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// One job by id.
     async fn job(&self, id: JobId) -> StoreResult<Option<Job>>;
+
+    /// The active principals in IdP group `group`, by id.
+    async fn principals_in_group(&self, group: &str) -> StoreResult<Vec<Principal>>;
+
+    /// Cancels a request that is pending approval or approved but not yet executing, with
+    /// its audit event; returns the status it left. Anything else is a
+    /// [`StoreError::Conflict`]: once a job has started, the change runs to its end.
+    async fn cancel_request(
+        &self,
+        request: RequestId,
+        event: NewAuditEvent,
+    ) -> StoreResult<RequestStatus>;
+
+    /// Gives a pending request a new plan, decision and first-stage route, with its audit
+    /// event; a request no longer pending, or whose plan moved, is a [`StoreError::Conflict`].
+    async fn change_plan(&self, change: PlanChange, event: NewAuditEvent) -> StoreResult<()>;
+
+    /// Up to `limit` requests pending approval whose stage was due at or before `now`, most
+    /// overdue first.
+    async fn overdue_requests(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Request>>;
+
+    /// Escalates an overdue stage to `route`, with its audit event; a request that moved since
+    /// it was `seen` is a [`StoreError::Conflict`].
+    async fn escalate_request(
+        &self,
+        seen: Seen,
+        route: Route,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Expires an overdue request nobody is left to escalate to, with its audit event; a
+    /// request that moved since it was `seen` is a [`StoreError::Conflict`].
+    async fn expire_request(&self, seen: Seen, event: NewAuditEvent) -> StoreResult<()>;
 }

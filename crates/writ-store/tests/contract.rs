@@ -553,7 +553,7 @@ async fn the_submit_context_counts_what_is_in_flight(db: TestDb) {
     );
     let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.submitted");
     let stored = store
-        .submit_request(pending.clone(), decision(), event, None, None)
+        .submit_request(pending.clone(), decision(), event, None, None, None)
         .await
         .unwrap();
     let (read, read_decision) = store.request(stored.id).await.unwrap().unwrap();
@@ -568,7 +568,7 @@ async fn the_submit_context_counts_what_is_in_flight(db: TestDb) {
     );
     let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.rejected");
     store
-        .submit_request(rejected, decision(), event, None, None)
+        .submit_request(rejected, decision(), event, None, None, None)
         .await
         .unwrap();
 
@@ -606,7 +606,7 @@ async fn concurrent_submissions_get_distinct_numbers(db: TestDb) {
             tokio::spawn(async move {
                 let event = NewAuditEvent::new(T0, Actor::system("test"), "request.submitted");
                 store
-                    .submit_request(request, decision(), event, None, None)
+                    .submit_request(request, decision(), event, None, None, None)
                     .await
                     .unwrap()
                     .number

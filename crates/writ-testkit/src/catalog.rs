@@ -154,5 +154,6 @@ pub fn grant_request(
         created_at: Timestamp::from_micros(1_767_225_600_000_000),
         sla_due: None,
         assignee: None,
+        escalation: 0,
     }
 }

@@ -51,6 +51,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     policy_dir: Option<PathBuf>,
     roles: Option<RolesConfig>,
+    sla: Option<writ_domain::SlaPolicy>,
 }
 
 /// `[roles]` in `writ.toml`: the identity provider's groups that carry writ's roles.
@@ -75,6 +76,8 @@ pub struct Config {
     pub policy_dir: Option<PathBuf>,
     /// The groups that carry writ's roles.
     pub roles: writ_core::requests::Roles,
+    /// How long each approval stage may wait, by request category.
+    pub sla: writ_domain::SlaPolicy,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -108,6 +111,7 @@ impl Config {
             log_format: global.log_format.or(file.log_format).unwrap_or_default(),
             policy_dir: global.policy_dir.clone().or(file.policy_dir),
             roles: roles(file.roles.unwrap_or_default()),
+            sla: file.sla.unwrap_or_default(),
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
     }
@@ -179,6 +183,16 @@ mod tests {
     fn unknown_keys_in_the_file_are_errors() {
         let err = toml::from_str::<FileConfig>("databse_url = 'sqlite://x.db'").unwrap_err();
         assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn approval_slas_are_read_per_category_with_defaults_for_the_rest() {
+        let file: FileConfig = toml::from_str("[sla]\nprivileged = '4h'").unwrap();
+        let sla = file.sla.unwrap();
+        assert_eq!(sla.privileged, std::time::Duration::from_secs(4 * 3600));
+        assert_eq!(sla.standard, writ_domain::SlaPolicy::default().standard);
+        let err = toml::from_str::<FileConfig>("[sla]\nprivileged = 'soon'").unwrap_err();
+        assert!(err.to_string().contains("soon"), "{err}");
     }
 
     #[test]

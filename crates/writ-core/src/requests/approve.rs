@@ -6,7 +6,7 @@ use writ_domain::{
     Approval, ApprovalDecision, ApprovalId, Name, PlanHash, PrincipalId, RequestEvent, RequestId,
     RequestStatus,
 };
-use writ_policy::{ApproveInput, required_stages};
+use writ_policy::{ApproveInput, escalation_ladder, required_stages};
 
 use super::Requests;
 use super::facts::{Ask, facts, principal_facts};
@@ -68,15 +68,11 @@ impl Requests {
         let current_plan = request
             .plan_hash
             .ok_or_else(|| CoreError::Internal(format!("{} has no plan hash", request.number)))?;
-        let ask = Ask {
-            kind: request.kind,
-            requester: request.requester,
-            identity: request.identity,
-            entitlement: request.entitlement,
-            ttl: request.requested_ttl,
-            end: request.requested_end,
-        };
-        let facts = facts(&ask, &context.facts.unwrap_or_default(), &self.roles)?;
+        let facts = facts(
+            &Ask::of(&request),
+            &context.facts.unwrap_or_default(),
+            &self.roles,
+        )?;
         let stages = required_stages(&facts.request, &self.stage_defaults());
         // Approvals of an earlier plan no longer count: the stages start again.
         let prior: Vec<Approval> = context
@@ -89,10 +85,13 @@ impl Requests {
             CoreError::Internal(format!("{} has no stage {stage_index}", request.number))
         })?;
         let now = self.clock.now();
+        let mut escalated_to = escalation_ladder(&stage.approvers, &self.stage_defaults());
+        escalated_to.truncate(request.escalation as usize);
         let input = ApproveInput {
-            request: facts.request,
+            request: facts.request.clone(),
             approver: principal_facts(&approver, &self.roles),
             stage: stage.clone(),
+            escalated_to,
             decision: decide.decision,
             plan_hash: decide.plan_hash,
             approved_plan_hash: current_plan,
@@ -175,9 +174,24 @@ impl Requests {
             Decided::Approved => super::submit::execute_job(&request, now),
             Decided::NextStage(_) | Decided::Denied => None,
         };
+        let route = match (&outcome, stages.get(stage_index + 1)) {
+            (Decided::NextStage(_), Some(next)) => {
+                let deciders: Vec<_> = input
+                    .prior_approvals
+                    .iter()
+                    .map(|a| a.approver)
+                    .chain([approver.id])
+                    .collect();
+                Some(
+                    self.route(&facts.request, next, 0, &deciders, now, request.category)
+                        .await?,
+                )
+            }
+            _ => None,
+        };
         let index = u32::try_from(stage_index).map_err(|e| CoreError::Internal(e.to_string()))?;
         self.store
-            .record_approval(approval, index, status, event, execute)
+            .record_approval(approval, index, status, event, execute, route)
             .await?;
         Ok(outcome)
     }

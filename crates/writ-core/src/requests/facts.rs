@@ -19,6 +19,20 @@ pub(super) struct Ask {
     pub end: Option<Timestamp>,
 }
 
+impl Ask {
+    /// What a stored request asks.
+    pub fn of(request: &writ_domain::Request) -> Self {
+        Self {
+            kind: request.kind,
+            requester: request.requester,
+            identity: request.identity,
+            entitlement: request.entitlement,
+            ttl: request.requested_ttl,
+            end: request.requested_end,
+        }
+    }
+}
+
 /// The request's facts and the SoD rules its entitlement would complete.
 pub(super) struct Facts {
     pub request: RequestFacts,

@@ -1,19 +1,26 @@
-//! Requests: submission decided by policy, and approvers' decisions stage by stage. Nothing
-//! here executes anything; an approved request waits for the execution that issue-by-issue
-//! follows.
+//! Requests: submission decided by policy, approvers' decisions stage by stage, routing to
+//! an assignee with an SLA (escalation and expiry when it runs out), cancellation and plan
+//! changes. Nothing here executes anything: an approved request carries its execute job.
 
+mod amend;
 mod approve;
+mod cancel;
 mod facts;
+mod routing;
 mod submit;
 
 use std::sync::Arc;
 
+use writ_domain::SlaPolicy;
 use writ_policy::PolicyEngine;
 use writ_store::Store;
 
 use crate::Clock;
 
+pub use amend::ChangePlan;
 pub use approve::{Decide, Decided};
+pub use cancel::Cancel;
+pub use routing::OverdueSweep;
 pub use submit::{Explanation, NewRequest, Submitted};
 
 /// The groups that carry writ's roles, as the identity provider names them.
@@ -44,6 +51,7 @@ pub struct Requests {
     policy: Arc<PolicyEngine>,
     clock: Arc<dyn Clock>,
     roles: Roles,
+    sla: SlaPolicy,
 }
 
 impl Requests {
@@ -59,7 +67,14 @@ impl Requests {
             policy,
             clock,
             roles,
+            sla: SlaPolicy::default(),
         }
+    }
+
+    /// Uses these approval SLAs instead of the defaults.
+    pub fn with_sla(mut self, sla: SlaPolicy) -> Self {
+        self.sla = sla;
+        self
     }
 
     fn stage_defaults(&self) -> writ_policy::StageDefaults {

@@ -113,6 +113,7 @@ impl Requests {
             created_at: now,
             sla_due: None,
             assignee: None,
+            escalation: 0,
         };
         // Accounts arrive with execution; until then the plan names identity, system,
         // entitlement and TTL.
@@ -146,9 +147,16 @@ impl Requests {
         let execute = (request.status == RequestStatus::Approved)
             .then(|| execute_job(&request, now))
             .flatten();
+        let route = match (request.status, explanation.stages.first()) {
+            (RequestStatus::PendingApproval, Some(first)) => Some(
+                self.route(&facts.request, first, 0, &[], now, request.category)
+                    .await?,
+            ),
+            _ => None,
+        };
         let request = self
             .store
-            .submit_request(request, decision, audit, execute, facts.decided_on)
+            .submit_request(request, decision, audit, execute, facts.decided_on, route)
             .await?;
         Ok(Submitted {
             request,
@@ -156,7 +164,10 @@ impl Requests {
         })
     }
 
-    async fn decide_submit(&self, new: &NewRequest) -> Result<(Facts, Explanation), CoreError> {
+    pub(super) async fn decide_submit(
+        &self,
+        new: &NewRequest,
+    ) -> Result<(Facts, Explanation), CoreError> {
         let ask = Ask {
             kind: new.kind,
             requester: new.requester,

@@ -31,6 +31,11 @@ pub(super) async fn principal(
     Ok(principals(conn, BY_ID, Some(id.as_uuid())).await?.pop())
 }
 
+/// Every active principal, by id.
+pub(super) async fn active_principals(pool: &Pool) -> Result<Vec<Principal>, StoreError> {
+    principals(pool, "WHERE active = TRUE ORDER BY id", None).await
+}
+
 /// One identity by id.
 pub(super) async fn identity(
     conn: &mut Connection,

@@ -11,6 +11,11 @@ use crate::{DecidedOn, RequestDecision, SubmitContext};
 
 use super::{Connection, Db, Pool, catalog};
 
+/// The columns [`request_from`] reads.
+pub(super) const COLUMNS: &str = "id, number, kind, requester_id, identity_id, entitlement_id, \
+    justification, requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, \
+    decision, policy_set_hash, external_ref, sla_due, assignee_id, escalation, created_at";
+
 /// Statuses in which a request's access counts as held for separation of duties: it may
 /// still be granted.
 const IN_FLIGHT: &str = "('submitted', 'pending_approval', 'approved', 'executing', 'verifying')";
@@ -186,11 +191,9 @@ pub(super) async fn get(
     pool: &Pool,
     id: RequestId,
 ) -> Result<Option<(Request, RequestDecision)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, number, kind, requester_id, identity_id, entitlement_id, justification, \
-         requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
-         policy_set_hash, external_ref, sla_due, assignee_id, created_at FROM requests WHERE id = $1",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM requests WHERE id = $1"
+    )))
     .bind(id.as_uuid())
     .fetch_optional(pool)
     .await?;
@@ -202,11 +205,9 @@ pub(super) async fn by_number(
     pool: &Pool,
     number: RequestNumber,
 ) -> Result<Option<(Request, RequestDecision)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, number, kind, requester_id, identity_id, entitlement_id, justification, \
-         requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
-         policy_set_hash, external_ref, sla_due, assignee_id, created_at FROM requests WHERE number = $1",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM requests WHERE number = $1"
+    )))
     .bind(number.get() as i64)
     .fetch_optional(pool)
     .await?;
@@ -222,7 +223,7 @@ pub(super) async fn next_number(tx: &mut Connection) -> Result<RequestNumber, St
     RequestNumber::new(n).map_err(|e| StoreError::corrupt("request number", e))
 }
 
-fn request_from(
+pub(super) fn request_from(
     row: &<Db as sqlx::Database>::Row,
 ) -> Result<(Request, RequestDecision), StoreError> {
     use sqlx::Row;
@@ -273,6 +274,8 @@ fn request_from(
         assignee: row
             .try_get::<Option<uuid::Uuid>, _>("assignee_id")?
             .map(PrincipalId::from_uuid),
+        escalation: u32::try_from(row.try_get::<i32, _>("escalation")?)
+            .map_err(|e| StoreError::corrupt(what, e))?,
     };
     let decision = RequestDecision {
         record: rows::from_json(what, &text("decision")?)?,

@@ -5,16 +5,16 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, Approval, Catalog, EntitlementId, IdentityId, JobId, PlanHash, PrincipalId, Request,
-    RequestId, RequestNumber, RequestStatus, Timestamp,
+    Account, Approval, Catalog, EntitlementId, IdentityId, JobId, PlanHash, Principal, PrincipalId,
+    Request, RequestId, RequestNumber, RequestStatus, Timestamp,
 };
 
 use crate::{
     ApprovalContext, ClaimRequest, DecidedOn, Enqueued, Evidence, ExecutionEnd, ExecutionStart,
-    JobFailure, RequestDecision, Store, StoreResult, SubmitContext,
+    JobFailure, PlanChange, RequestDecision, Route, Seen, Store, StoreResult, SubmitContext,
 };
 
-use super::{Adapter, approvals, audit, catalog, execution, jobs, requests};
+use super::{Adapter, approvals, audit, catalog, execution, jobs, requests, routing};
 
 #[async_trait]
 impl Store for Adapter {
@@ -79,6 +79,7 @@ impl Store for Adapter {
         event: NewAuditEvent,
         execute: Option<NewJob>,
         decided_on: Option<DecidedOn>,
+        route: Option<Route>,
     ) -> StoreResult<Request> {
         let mut tx = self.write().await?;
         if let Some(decided_on) = decided_on {
@@ -86,6 +87,13 @@ impl Store for Adapter {
         }
         request.number = requests::next_number(&mut tx).await?;
         requests::insert(&mut tx, &request, &decision).await?;
+        let mut event = event;
+        if let Some(route) = route {
+            request.assignee = routing::assign(&mut tx, request.id, &route, event.at).await?;
+            request.sla_due = Some(route.sla_due);
+            request.escalation = route.escalation;
+            event = with_route(event, &request);
+        }
         if let Some(job) = execute {
             jobs::enqueue(&mut tx, &job, event.at).await?;
         }
@@ -148,9 +156,17 @@ impl Store for Adapter {
         status: RequestStatus,
         event: NewAuditEvent,
         execute: Option<NewJob>,
+        route: Option<Route>,
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         approvals::record(&mut tx, &approval, stage_index, status).await?;
+        let mut event = event;
+        if let Some(route) = route {
+            let assignee = routing::assign(&mut tx, approval.request, &route, event.at).await?;
+            event = event
+                .data_field("assignee", assignee.map(|p| p.to_string()))
+                .data_field("sla_due", route.sla_due.to_string());
+        }
         if let Some(job) = execute {
             jobs::enqueue(&mut tx, &job, event.at).await?;
         }
@@ -237,4 +253,64 @@ impl Store for Adapter {
     async fn job(&self, id: JobId) -> StoreResult<Option<Job>> {
         jobs::get(self.reads(), id).await
     }
+
+    async fn principals_in_group(&self, group: &str) -> StoreResult<Vec<Principal>> {
+        routing::in_group(self.reads(), group).await
+    }
+
+    async fn cancel_request(
+        &self,
+        request: RequestId,
+        event: NewAuditEvent,
+    ) -> StoreResult<RequestStatus> {
+        let mut tx = self.write().await?;
+        let from = routing::cancel(&mut tx, request, event.at).await?;
+        audit::append(&mut tx, vec![event.data_field("from", from.as_str())]).await?;
+        tx.commit().await?;
+        Ok(from)
+    }
+
+    async fn change_plan(&self, change: PlanChange, event: NewAuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        routing::change_plan(&mut tx, &change, event.at).await?;
+        let assignee = routing::assign(&mut tx, change.request, &change.route, event.at).await?;
+        let event = event.data_field("assignee", assignee.map(|p| p.to_string()));
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn overdue_requests(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Request>> {
+        routing::overdue(self.reads(), now, limit).await
+    }
+
+    async fn escalate_request(
+        &self,
+        seen: Seen,
+        route: Route,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        routing::settle_overdue(&mut tx, &seen, RequestStatus::PendingApproval, event.at).await?;
+        let assignee = routing::assign(&mut tx, seen.request, &route, event.at).await?;
+        let event = event.data_field("assignee", assignee.map(|p| p.to_string()));
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn expire_request(&self, seen: Seen, event: NewAuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        routing::settle_overdue(&mut tx, &seen, RequestStatus::Expired, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The assignment of a request's first stage, recorded with its submission.
+fn with_route(event: NewAuditEvent, request: &Request) -> NewAuditEvent {
+    event
+        .data_field("assignee", request.assignee.map(|p| p.to_string()))
+        .data_field("sla_due", request.sla_due.map(|t| t.to_string()))
 }

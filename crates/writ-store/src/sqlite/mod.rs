@@ -47,6 +47,8 @@ mod execution;
 mod jobs;
 #[path = "../shared/requests.rs"]
 mod requests;
+#[path = "../shared/routing.rs"]
+mod routing;
 #[path = "../shared/schema.rs"]
 mod schema;
 #[path = "../shared/store_impl.rs"]

@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use writ_connect::{ProcessEnv, Registry};
 use writ_core::execute::Executor;
+use writ_core::requests::Requests;
 use writ_core::runner::JobRunner;
 use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
@@ -17,7 +18,7 @@ use crate::config::Config;
 /// Opens (and migrates) the store, then serves HTTP until SIGINT or SIGTERM.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     // An invalid policy set refuses to start: nothing may be decided by half a policy.
-    let policy = config.policy_engine().context("refusing to start")?;
+    let policy = Arc::new(config.policy_engine().context("refusing to start")?);
     let (store, status) = super::open_store(config, OpenMode::Migrate).await?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -45,6 +46,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         clock.clone(),
     );
     let worker = format!("{}-{}", addr, std::process::id());
+    let requests = Requests::new(store.clone(), policy, clock.clone(), config.roles.clone())
+        .with_sla(config.sla);
+    let sweeper = tokio::spawn(sweep_overdue_until(requests, SLA_SWEEP, stopped.clone()));
     let runner = JobRunner::new(store.clone(), executor, clock, worker);
     let mut runner_stop = stopped.clone();
     let jobs = tokio::spawn(async move {
@@ -72,6 +76,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     };
     let _ = stop.send(true);
     let _ = jobs.await;
+    let _ = sweeper.await;
     served
         .context("server task failed")?
         .context("server failed")?;
@@ -81,6 +86,31 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 
 /// How often the job runner looks for due jobs when it has nothing to do.
 const JOB_POLL: Duration = Duration::from_millis(500);
+/// How often pending requests are checked against their approval SLA.
+const SLA_SWEEP: Duration = Duration::from_secs(60);
+
+/// Escalates or expires overdue requests every `every` until `stop` turns true.
+async fn sweep_overdue_until(
+    requests: Requests,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => match requests.sweep_overdue().await {
+                Ok(swept) if swept.escalated + swept.expired > 0 => tracing::info!(
+                    escalated = swept.escalated,
+                    expired = swept.expired,
+                    "overdue requests handled"
+                ),
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "overdue sweep failed; retrying"),
+            },
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
+        }
+    }
+}
 
 /// Resolves on Ctrl-C or SIGTERM (what service managers send).
 async fn shutdown_signal() {
