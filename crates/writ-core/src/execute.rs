@@ -15,6 +15,7 @@ use writ_store::{Evidence, EvidenceKind, ExecutionEnd, ExecutionStart, Store};
 
 use crate::Clock;
 use crate::error::CoreError;
+use crate::revoke::Revoker;
 
 /// Builds the connector of a system from its configuration.
 pub trait Connectors: Send + Sync {
@@ -62,6 +63,7 @@ pub struct Executor {
     store: Arc<dyn Store>,
     connectors: Arc<dyn Connectors>,
     clock: Arc<dyn Clock>,
+    revoker: Revoker,
 }
 
 impl Executor {
@@ -71,11 +73,18 @@ impl Executor {
         connectors: Arc<dyn Connectors>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let revoker = Revoker::new(store.clone(), connectors.clone(), clock.clone());
         Self {
             store,
             connectors,
             clock,
+            revoker,
         }
+    }
+
+    /// What takes access away: expiries, `revoke` and `offboard` requests.
+    pub fn revoker(&self) -> &Revoker {
+        &self.revoker
     }
 
     /// Carries out an approved grant request under the plan it was approved with: account,
@@ -97,12 +106,15 @@ impl Executor {
         ) {
             return Ok(Executed::Replay(request.status));
         }
+        if matches!(request.kind, RequestKind::Revoke | RequestKind::Offboard) {
+            return self.revoker.execute_removal(request_id, plan_hash).await;
+        }
         if !matches!(
             request.kind,
             RequestKind::Grant | RequestKind::Exception | RequestKind::BreakGlass
         ) {
-            // Revocation, rotation, offboarding and transfer execute differently; until they
-            // can, they fail loudly rather than run as a grant.
+            // Rotation and transfer execute differently; until they can, they fail loudly
+            // rather than run as a grant.
             return Err(ConnectorError::Permanent(format!(
                 "{}: executing `{}` requests is not supported by this version",
                 request.number, request.kind
@@ -215,6 +227,9 @@ impl Executor {
         let Some((request, _)) = self.store.request(request_id).await? else {
             return Err(CoreError::not_found(format!("request {request_id}")));
         };
+        if matches!(request.kind, RequestKind::Revoke | RequestKind::Offboard) {
+            return self.revoker.fail_removal(request_id, error).await;
+        }
         if !matches!(
             request.status,
             RequestStatus::Approved | RequestStatus::Executing | RequestStatus::Verifying

@@ -8,6 +8,7 @@ pub mod error;
 pub mod execute;
 pub mod requests;
 pub mod retry;
+pub mod revoke;
 pub mod runner;
 
 pub use clock::{Clock, SystemClock};

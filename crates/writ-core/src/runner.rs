@@ -2,6 +2,8 @@
 //! with backoff and jitter, and turns permanent errors (or exhausted retries) into a failed
 //! request with the error recorded. `run_once` is what tests call until idle.
 
+mod expiry;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,12 +94,15 @@ impl JobRunner {
     #[tracing::instrument(skip_all, fields(job = %claimed.job.id, kind = claimed.job.payload.kind()))]
     async fn run(&self, claimed: ClaimedJob) -> Result<(), CoreError> {
         let ClaimedJob { job, lease } = claimed;
+        if let JobPayload::ExpireGrant { grant_id } = job.payload {
+            return self.run_expiry(&job, &lease, grant_id).await;
+        }
         let JobPayload::ExecuteRequest {
             request_id,
             plan_hash,
         } = job.payload
         else {
-            // Expiry and reconciliation arrive with their own work; nothing queues them yet.
+            // Reconciliation arrives with its own work; nothing queues it yet.
             let error = format!(
                 "no handler for `{}` jobs in this version",
                 job.payload.kind()

@@ -21,6 +21,7 @@ mod location;
 mod migrate;
 mod open;
 mod postgres;
+mod revocation;
 mod rows;
 pub mod scratch;
 mod sqlite;
@@ -40,6 +41,9 @@ pub use error::StoreError;
 pub use location::{DatabaseUrl, redact};
 pub use migrate::{SchemaStatus, latest_schema_version};
 pub use open::{OpenMode, open};
+pub use revocation::{
+    AccountTarget, LiveAccess, Removal, RemovalStart, RevocationEnd, RevocationTarget,
+};
 
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -439,4 +443,47 @@ pub trait Store: Send + Sync + 'static {
     /// Expires an overdue request nobody is left to escalate to, with its audit event; a
     /// request that moved since it was `seen` is a [`StoreError::Conflict`].
     async fn expire_request(&self, seen: Seen, event: NewAuditEvent) -> StoreResult<()>;
+
+    /// Starts the expiry of up to `limit` active grants whose end is at or before `now`: each
+    /// becomes `revoking`, with an `expire_grant` job and a `grant.expiring` audit event, all
+    /// in one transaction. Returns how many started.
+    async fn start_expiries(&self, now: Timestamp, limit: u32) -> StoreResult<usize>;
+
+    /// What revoking `grant` needs, or `None` if there is no such grant.
+    async fn revocation_target(&self, grant: GrantId) -> StoreResult<Option<RevocationTarget>>;
+
+    /// Ends a `revoking` grant's revocation with its evidence (kept with the request that
+    /// granted it) and audit event; a grant not `revoking` is a [`StoreError::Conflict`].
+    async fn finish_revocation(
+        &self,
+        grant: GrantId,
+        end: RevocationEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Moves an approved `revoke` or `offboard` request to `executing`, marking the grants it
+    /// ends `revoking`, with `event`; resumes one already executing without writing, and
+    /// reports a finished one. Returns what to remove on the targets.
+    async fn begin_removal(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        event: NewAuditEvent,
+    ) -> StoreResult<RemovalStart>;
+
+    /// Ends an executing `revoke` or `offboard` request with its evidence and audit event:
+    /// fulfilled (grants `revoked`; for an offboarding, accounts `disabled` and the identity
+    /// `decommissioned`) or failed (grants `failed`).
+    async fn finish_removal(
+        &self,
+        request: RequestId,
+        end: RevocationEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// How long each grant that expired at or after `since` took from its end to the
+    /// read-back that showed it gone (the expiry lag), in no particular order.
+    async fn expiry_lags(&self, since: Timestamp) -> StoreResult<Vec<Duration>>;
 }

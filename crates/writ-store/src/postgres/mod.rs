@@ -45,8 +45,12 @@ mod catalog;
 mod execution;
 #[path = "../shared/jobs.rs"]
 mod jobs;
+#[path = "../shared/removal.rs"]
+mod removal;
 #[path = "../shared/requests.rs"]
 mod requests;
+#[path = "../shared/revocation.rs"]
+mod revocation;
 #[path = "../shared/routing.rs"]
 mod routing;
 #[path = "../shared/schema.rs"]

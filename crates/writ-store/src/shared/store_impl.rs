@@ -5,16 +5,19 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, Approval, Catalog, EntitlementId, IdentityId, JobId, PlanHash, Principal, PrincipalId,
-    Request, RequestId, RequestNumber, RequestStatus, Timestamp,
+    Account, Approval, Catalog, EntitlementId, GrantId, IdentityId, JobId, PlanHash, Principal,
+    PrincipalId, Request, RequestId, RequestNumber, RequestStatus, Timestamp,
 };
 
 use crate::{
     ApprovalContext, ClaimRequest, DecidedOn, Enqueued, Evidence, ExecutionEnd, ExecutionStart,
-    JobFailure, PlanChange, RequestDecision, Route, Seen, Store, StoreResult, SubmitContext,
+    JobFailure, PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route,
+    Seen, Store, StoreResult, SubmitContext,
 };
 
-use super::{Adapter, approvals, audit, catalog, execution, jobs, requests, routing};
+use super::{
+    Adapter, approvals, audit, catalog, execution, jobs, removal, requests, revocation, routing,
+};
 
 #[async_trait]
 impl Store for Adapter {
@@ -305,6 +308,68 @@ impl Store for Adapter {
         audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn start_expiries(&self, now: Timestamp, limit: u32) -> StoreResult<usize> {
+        let mut tx = self.write().await?;
+        let events = revocation::start_expiries(&mut tx, now, limit).await?;
+        let started = events.len();
+        if started > 0 {
+            audit::append(&mut tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(started)
+    }
+
+    async fn revocation_target(&self, grant: GrantId) -> StoreResult<Option<RevocationTarget>> {
+        revocation::target(self.reads(), grant).await
+    }
+
+    async fn finish_revocation(
+        &self,
+        grant: GrantId,
+        end: RevocationEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        revocation::finish(&mut tx, grant, &end, &evidence, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn begin_removal(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        event: NewAuditEvent,
+    ) -> StoreResult<RemovalStart> {
+        let mut tx = self.write().await?;
+        let start = removal::begin(&mut tx, request, plan_hash, event.at).await?;
+        if let RemovalStart::Started(_) = start {
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(start)
+    }
+
+    async fn finish_removal(
+        &self,
+        request: RequestId,
+        end: RevocationEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        removal::finish(&mut tx, request, &end, &evidence, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn expiry_lags(&self, since: Timestamp) -> StoreResult<Vec<std::time::Duration>> {
+        revocation::expiry_lags(self.reads(), since).await
     }
 }
 

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use writ_connect::{ProcessEnv, Registry};
 use writ_core::execute::Executor;
 use writ_core::requests::Requests;
+use writ_core::revoke::Revoker;
 use writ_core::runner::JobRunner;
 use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
@@ -48,7 +49,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let worker = format!("{}-{}", addr, std::process::id());
     let requests = Requests::new(store.clone(), policy, clock.clone(), config.roles.clone())
         .with_sla(config.sla);
-    let sweeper = tokio::spawn(sweep_overdue_until(requests, SLA_SWEEP, stopped.clone()));
+    let revoker = executor.revoker().clone();
+    let sweeper = tokio::spawn(sweep_until(requests, revoker, stopped.clone()));
     let runner = JobRunner::new(store.clone(), executor, clock, worker);
     let mut runner_stop = stopped.clone();
     let jobs = tokio::spawn(async move {
@@ -88,17 +90,21 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 const JOB_POLL: Duration = Duration::from_millis(500);
 /// How often pending requests are checked against their approval SLA.
 const SLA_SWEEP: Duration = Duration::from_secs(60);
+/// How often grants are checked for an end that has come; bounds the expiry lag.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 
-/// Escalates or expires overdue requests every `every` until `stop` turns true.
-async fn sweep_overdue_until(
+/// Escalates or expires overdue requests, and starts the expiry of grants whose end has
+/// come, each on its own period, until `stop` turns true.
+async fn sweep_until(
     requests: Requests,
-    every: Duration,
+    revoker: Revoker,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(every);
+    let mut overdue = tokio::time::interval(SLA_SWEEP);
+    let mut expiring = tokio::time::interval(EXPIRY_SWEEP);
     loop {
         tokio::select! {
-            _ = tick.tick() => match requests.sweep_overdue().await {
+            _ = overdue.tick() => match requests.sweep_overdue().await {
                 Ok(swept) if swept.escalated + swept.expired > 0 => tracing::info!(
                     escalated = swept.escalated,
                     expired = swept.expired,
@@ -106,6 +112,11 @@ async fn sweep_overdue_until(
                 ),
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "overdue sweep failed; retrying"),
+            },
+            _ = expiring.tick() => match revoker.sweep_expired().await {
+                Ok(0) => {}
+                Ok(started) => tracing::info!(started, "grant expiries started"),
+                Err(err) => tracing::error!(error = %err, "expiry sweep failed; retrying"),
             },
             () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
         }
