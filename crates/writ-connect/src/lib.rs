@@ -92,4 +92,24 @@ pub trait Connector: Send + Sync {
         account: &AccountKey,
         entitlement: &EntitlementKey,
     ) -> Result<bool, ConnectorError>;
+
+    /// Proves against the target whether `secret` is, right now, the credential of `account`:
+    /// `false` when the target refuses it (or the account does not exist). A rotation asks this
+    /// before it replaces a credential (the current one must pass) and after (the new one must
+    /// pass, the old one fail). An answer the target cannot really give (a server that lets
+    /// anyone in without checking) is a permanent error, never `true`.
+    async fn check_credential(
+        &self,
+        account: &AccountKey,
+        secret: &Secret,
+    ) -> Result<bool, ConnectorError>;
+
+    /// Makes `new` the credential of `account`, replacing whatever it was. The caller checks
+    /// the current credential first and reads back afterwards; the receipt never holds either
+    /// secret.
+    async fn rotate_credential(
+        &self,
+        account: &AccountKey,
+        new: &Secret,
+    ) -> Result<Receipt, ConnectorError>;
 }

@@ -88,7 +88,7 @@ async fn an_overdue_stage_escalates_to_the_next_group_then_expires() {
             swept,
             OverdueSweep {
                 escalated: 1,
-                expired: 0
+                ..OverdueSweep::default()
             }
         );
         let escalated = world.reload(&request).await;

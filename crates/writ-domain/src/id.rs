@@ -84,6 +84,8 @@ define_id! {
     CampaignItemId => "campaign item id",
     /// Identifies a background Job.
     JobId => "job id",
+    /// Identifies a break-glass post-use review.
+    ReviewId => "review id",
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod kinds;
 pub mod name;
 pub mod observation;
 pub mod plan;
+pub mod post_use_review;
 pub mod principal;
 pub mod request;
 pub mod sla;
@@ -45,6 +46,7 @@ pub use kinds::{
 pub use name::{AccountKey, Email, EntitlementKey, Name};
 pub use observation::Observation;
 pub use plan::{Plan, PlanHash};
+pub use post_use_review::{PostUseReview, ReviewClosure, ReviewStatus};
 pub use principal::Principal;
 pub use request::{ExternalRef, Request, RequestEvent, RequestNumber, RequestStatus};
 pub use sla::SlaPolicy;

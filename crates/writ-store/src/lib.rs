@@ -33,8 +33,8 @@ use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
     Account, AccountKey, Approval, Catalog, Entitlement, EntitlementId, GrantId, Identity,
-    IdentityId, JobId, PlanHash, Principal, PrincipalId, Request, RequestId, RequestNumber,
-    RequestStatus, SodRule, System, Timestamp, Ttl,
+    IdentityId, JobId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
+    RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, Timestamp, Ttl,
 };
 
 pub use error::StoreError;
@@ -130,6 +130,34 @@ pub struct DecidedOn {
     /// Those of them this identity held or was about to hold, as counted (read apart from the
     /// owner's, so both are checked).
     pub identity_held: Vec<EntitlementId>,
+}
+
+/// A decided request and what is written with it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The request, `rejected`, `pending_approval` or (pre-approved) `approved`.
+    pub request: Request,
+    /// The policy decision it was submitted under.
+    pub decision: RequestDecision,
+    /// Its audit event.
+    pub event: NewAuditEvent,
+    /// The job that executes it, when it needs no approval.
+    pub execute: Option<NewJob>,
+    /// The holdings its separation-of-duties check counted, re-checked as it is written.
+    pub decided_on: Option<DecidedOn>,
+    /// Where its first stage goes (assigned round-robin in its pool) and when it is due.
+    pub route: Option<Route>,
+    /// The post-use review a break-glass request opens.
+    pub review: Option<NewReview>,
+}
+
+/// A break-glass post-use review to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewReview {
+    /// Who is asked to review it.
+    pub assignee: Option<PrincipalId>,
+    /// When it is overdue.
+    pub due_at: Timestamp,
 }
 
 /// Where the current stage of a pending request goes, and until when.
@@ -321,22 +349,12 @@ pub trait Store: Send + Sync + 'static {
         entitlement: Option<EntitlementId>,
     ) -> StoreResult<SubmitContext>;
 
-    /// Stores a decided request with its decision and audit event, and the job that executes
-    /// it when it needs no approval; the request's number is allocated here, and the stored
-    /// request returned.
+    /// Stores a decided request with everything that goes with it (see [`Submission`]) in one
+    /// transaction; the request's number is allocated here, and the stored request returned.
     ///
     /// With `decided_on`, the write is refused with [`StoreError::Conflict`] when the owner's
-    /// holdings changed since the decision: decide again and resubmit. With `route`, the first
-    /// stage is assigned (round-robin in its pool) and given its due time.
-    async fn submit_request(
-        &self,
-        request: Request,
-        decision: RequestDecision,
-        event: NewAuditEvent,
-        execute: Option<NewJob>,
-        decided_on: Option<DecidedOn>,
-        route: Option<Route>,
-    ) -> StoreResult<Request>;
+    /// holdings changed since the decision: decide again and resubmit.
+    async fn submit_request(&self, submission: Submission) -> StoreResult<Request>;
 
     /// One request with its decision.
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>>;
@@ -480,6 +498,35 @@ pub trait Store: Send + Sync + 'static {
         request: RequestId,
         end: RevocationEnd,
         evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// One break-glass post-use review.
+    async fn review(&self, id: ReviewId) -> StoreResult<Option<PostUseReview>>;
+
+    /// The post-use reviews a request opened.
+    async fn reviews_of_request(&self, request: RequestId) -> StoreResult<Vec<PostUseReview>>;
+
+    /// Closes an open review with its audit event; a review no longer open is a
+    /// [`StoreError::Conflict`].
+    async fn close_review(
+        &self,
+        id: ReviewId,
+        closure: ReviewClosure,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Up to `limit` open reviews due at or before `now`, most overdue first.
+    async fn overdue_reviews(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PostUseReview>>;
+
+    /// Escalates an open review still due at `seen_due` to `assignee`, due again at `due_at`,
+    /// with its audit event; a review that moved meanwhile is a [`StoreError::Conflict`].
+    async fn escalate_review(
+        &self,
+        id: ReviewId,
+        seen_due: Timestamp,
+        assignee: Option<PrincipalId>,
+        due_at: Timestamp,
         event: NewAuditEvent,
     ) -> StoreResult<()>;
 

@@ -522,6 +522,22 @@ async fn applied_payments(store: &dyn Store) -> writ_testkit::catalog::Payments 
     payments
 }
 
+fn submission(
+    request: writ_domain::Request,
+    event: NewAuditEvent,
+    route: Option<writ_store::Route>,
+) -> writ_store::Submission {
+    writ_store::Submission {
+        request,
+        decision: decision(),
+        event,
+        execute: None,
+        decided_on: None,
+        route,
+        review: None,
+    }
+}
+
 fn decision() -> writ_store::RequestDecision {
     writ_store::RequestDecision {
         record: serde_json::json!({ "allowed": true, "reasons": [] }),
@@ -553,7 +569,7 @@ async fn the_submit_context_counts_what_is_in_flight(db: TestDb) {
     );
     let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.submitted");
     let stored = store
-        .submit_request(pending.clone(), decision(), event, None, None, None)
+        .submit_request(submission(pending.clone(), event, None))
         .await
         .unwrap();
     let (read, read_decision) = store.request(stored.id).await.unwrap().unwrap();
@@ -568,7 +584,7 @@ async fn the_submit_context_counts_what_is_in_flight(db: TestDb) {
     );
     let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.rejected");
     store
-        .submit_request(rejected, decision(), event, None, None, None)
+        .submit_request(submission(rejected, event, None))
         .await
         .unwrap();
 
@@ -606,7 +622,7 @@ async fn concurrent_submissions_get_distinct_numbers(db: TestDb) {
             tokio::spawn(async move {
                 let event = NewAuditEvent::new(T0, Actor::system("test"), "request.submitted");
                 store
-                    .submit_request(request, decision(), event, None, None, None)
+                    .submit_request(submission(request, event, None))
                     .await
                     .unwrap()
                     .number

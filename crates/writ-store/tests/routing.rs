@@ -50,6 +50,22 @@ async fn applied(store: &dyn Store) -> Payments {
     payments
 }
 
+fn submission(
+    request: Request,
+    event: NewAuditEvent,
+    route: Option<Route>,
+) -> writ_store::Submission {
+    writ_store::Submission {
+        request,
+        decision: decision(),
+        event,
+        execute: None,
+        decided_on: None,
+        route,
+        review: None,
+    }
+}
+
 fn decision() -> writ_store::RequestDecision {
     writ_store::RequestDecision {
         record: serde_json::json!({ "allowed": true, "reasons": [] }),
@@ -66,7 +82,7 @@ async fn submit(store: &dyn Store, p: &Payments, route: Route) -> Request {
     );
     let event = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.submitted");
     store
-        .submit_request(request, decision(), event, None, None, Some(route))
+        .submit_request(submission(request, event, Some(route)))
         .await
         .unwrap()
 }
@@ -96,7 +112,7 @@ async fn a_pool_shares_concurrent_requests_round_robin(db: TestDb) {
             tokio::spawn(async move {
                 let event = NewAuditEvent::new(T0, Actor::system("test"), "request.submitted");
                 store
-                    .submit_request(request, decision(), event, None, None, Some(route))
+                    .submit_request(submission(request, event, Some(route)))
                     .await
                     .unwrap()
                     .id
@@ -213,7 +229,7 @@ async fn a_request_is_cancelled_once_and_never_after_execution_began(db: TestDb)
     let executing = grant_request(p.alice, p.payments_api, p.writer, RequestStatus::Executing);
     let submitted = NewAuditEvent::new(T0, Actor::principal(p.alice), "request.submitted");
     let executing = store
-        .submit_request(executing, decision(), submitted, None, None, None)
+        .submit_request(submission(executing, submitted, None))
         .await
         .unwrap();
     let refused = store.cancel_request(executing.id, event()).await;

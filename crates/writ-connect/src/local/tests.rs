@@ -519,3 +519,39 @@ fn bad_config_is_permanent_and_names_the_setting() {
         assert!(message.contains(expected), "{config}: {message}");
     }
 }
+
+#[tokio::test]
+async fn a_rotated_credential_checks_and_the_previous_one_no_longer_does() {
+    let (dir, local) = target_with_svc_and_reader().await;
+    let svc = account("svc");
+    let (first, second) = (
+        crate::Secret::new("first-secret"),
+        crate::Secret::new("second-secret"),
+    );
+    // No credential yet: nothing checks.
+    assert!(!local.check_credential(&svc, &first).await.unwrap());
+
+    let receipt = local.rotate_credential(&svc, &first).await.unwrap();
+    assert_eq!(receipt.operation, "rotate_credential");
+    assert!(local.check_credential(&svc, &first).await.unwrap());
+    assert!(!local.check_credential(&svc, &second).await.unwrap());
+
+    local.rotate_credential(&svc, &second).await.unwrap();
+    assert!(local.check_credential(&svc, &second).await.unwrap());
+    assert!(!local.check_credential(&svc, &first).await.unwrap());
+
+    // The target keeps a salted hash, never the secret.
+    let stored = std::fs::read_to_string(dir.path().join("target/credentials/svc.json")).unwrap();
+    assert!(!stored.contains("second-secret"), "{stored}");
+    assert!(!receipt.detail.to_string().contains("first-secret"));
+}
+
+#[tokio::test]
+async fn a_missing_account_has_no_credential_and_cannot_be_given_one() {
+    let (_dir, local) = target().await;
+    let ghost = account("ghost");
+    let secret = crate::Secret::new("s");
+    assert!(!local.check_credential(&ghost, &secret).await.unwrap());
+    let message = permanent_message(local.rotate_credential(&ghost, &secret).await);
+    assert!(message.contains("does not exist"), "{message}");
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgConnection, Postgres};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres};
 
 use super::config::PostgresConfig;
 use super::failure::{classify, sqlstate};
@@ -40,6 +40,16 @@ pub(super) struct Privileges {
     pub(super) create_role: bool,
     /// Has the privileges of `pg_signal_backend` (may end other roles' sessions).
     pub(super) signal_backend: bool,
+}
+
+/// What `pg_authid` says of a role's password.
+pub(super) enum StoredPassword {
+    /// Its verifier (SCRAM or md5), as stored.
+    Verifier(Secret),
+    /// The role has no password (or does not exist).
+    None,
+    /// writ's user may not read `pg_authid` (it is not a superuser).
+    Unreadable,
 }
 
 /// A lazily opened pool to the target and the statements sent through it.
@@ -316,6 +326,75 @@ impl Client {
         .flatten()
         .map(move |row| row.map_err(|e| self.fail(action, e)))
         .boxed()
+    }
+
+    /// `ALTER ROLE <role> PASSWORD '<verifier>'`: the server stores the verifier as is, so the
+    /// password itself is never sent.
+    pub(super) async fn set_password(
+        &self,
+        conn: &mut PgConnection,
+        action: &str,
+        role: &RoleName,
+        verifier: &Secret,
+    ) -> Result<(), ConnectorError> {
+        let sql = format!(
+            "ALTER ROLE {} PASSWORD {}",
+            role.quoted(),
+            quote_literal(verifier.expose())?
+        );
+        self.ddl(conn, sql).await.map_err(|e| self.fail(action, e))
+    }
+
+    /// The password verifier PostgreSQL keeps for `role` (`pg_authid.rolpassword`).
+    pub(super) async fn stored_verifier(
+        &self,
+        action: &str,
+        role: &RoleName,
+    ) -> Result<StoredPassword, ConnectorError> {
+        let row = sqlx::query_scalar::<_, Option<String>>(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+        )
+        .bind(role.as_str())
+        .fetch_optional(self.pool())
+        .await;
+        match row {
+            Ok(Some(Some(verifier))) => Ok(StoredPassword::Verifier(Secret::new(verifier))),
+            Ok(Some(None) | None) => Ok(StoredPassword::None),
+            // Only superusers may read `pg_authid`.
+            Err(e) if sqlstate(&e).as_deref() == Some("42501") => Ok(StoredPassword::Unreadable),
+            Err(e) => Err(self.fail(action, e)),
+        }
+    }
+
+    /// Logs in to the target as `role` with `password` (a connection of its own, closed at
+    /// once): `false` when the server refuses the login (SQLSTATE class `28`: a wrong password,
+    /// a role that may not log in, no `pg_hba.conf` entry for it).
+    pub(super) async fn log_in(
+        &self,
+        action: &str,
+        role: &RoleName,
+        password: &Secret,
+    ) -> Result<bool, ConnectorError> {
+        let options = self
+            .config
+            .connect_options()
+            .username(role.as_str())
+            .password(password.expose());
+        let connected = tokio::time::timeout(
+            self.config.connect_timeout,
+            PgConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| self.fail(action, sqlx::Error::PoolTimedOut))?;
+        match connected {
+            Ok(conn) => {
+                // The login is what was asked; a failed goodbye changes nothing.
+                let _ = conn.close().await;
+                Ok(true)
+            }
+            Err(e) if sqlstate(&e).is_some_and(|code| code.starts_with("28")) => Ok(false),
+            Err(e) => Err(self.fail(action, e)),
+        }
     }
 
     /// Runs one DDL statement built from quoted names. Not prepared for reuse: each statement

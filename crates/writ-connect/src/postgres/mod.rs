@@ -21,11 +21,16 @@
 //!   serialization failures are `Transient`; missing roles, missing rights (42501) and
 //!   every other refusal are `Permanent` (see `failure.rs`).
 //!
+//! - A **credential** is the login role's password: `check_credential` logs in with it (and,
+//!   where a login alone proves nothing, checks it otherwise), `rotate_credential` sets a new
+//!   one as a SCRAM verifier (see `credential.rs`).
+//!
 //! Role names cannot be bound as parameters in DDL, so they are quoted (`ident.rs`); every
 //! other value is bound.
 
 mod client;
 mod config;
+mod credential;
 mod failure;
 mod ident;
 mod password;
@@ -42,7 +47,7 @@ use writ_domain::{AccountKey, ConnectorKind, EntitlementKey};
 use self::client::Client;
 use self::config::PostgresConfig;
 use self::ident::RoleName;
-use crate::{Connector, ConnectorError, LiveAccount, LiveGrant, Receipt, SecretSource};
+use crate::{Connector, ConnectorError, LiveAccount, LiveGrant, Receipt, Secret, SecretSource};
 
 /// Manages login roles and role memberships of one PostgreSQL cluster.
 pub struct PostgresConnector {
@@ -369,6 +374,24 @@ impl Connector for PostgresConnector {
         self.client
             .holds(&action, member.as_str(), group.as_str())
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(target = %self.client.target(), %account))]
+    async fn check_credential(
+        &self,
+        account: &AccountKey,
+        secret: &Secret,
+    ) -> Result<bool, ConnectorError> {
+        self.verify_credential(account, secret).await
+    }
+
+    #[tracing::instrument(skip_all, fields(target = %self.client.target(), %account))]
+    async fn rotate_credential(
+        &self,
+        account: &AccountKey,
+        new: &Secret,
+    ) -> Result<Receipt, ConnectorError> {
+        self.set_credential(account, new).await
     }
 }
 

@@ -25,6 +25,38 @@ pub(super) fn random_password_verifier() -> Secret {
     scram_sha256_verifier(&password, &salt, ITERATIONS)
 }
 
+/// A verifier for `password` with a fresh random salt: what `rotate_credential` sends, so the
+/// new password itself never reaches the server's logs.
+pub(super) fn password_verifier(password: &Secret) -> Secret {
+    let salt = *uuid::Uuid::new_v4().as_bytes();
+    scram_sha256_verifier(password, &salt, ITERATIONS)
+}
+
+/// Whether `password` is the one `verifier` (as `pg_authid.rolpassword` holds it) was made
+/// from: recomputes the StoredKey with the verifier's salt and iterations, as the server does
+/// when a client logs in with SCRAM. `None` when `verifier` is not a SCRAM-SHA-256 verifier
+/// (an `md5…` hash, or anything else), so the caller knows it proves nothing.
+pub(super) fn verifier_matches(verifier: &str, password: &Secret) -> Option<bool> {
+    let rest = verifier.strip_prefix("SCRAM-SHA-256$")?;
+    let (params, keys) = rest.split_once('$')?;
+    let (iterations, salt) = params.split_once(':')?;
+    let (stored_key, _server_key) = keys.split_once(':')?;
+    let iterations: u32 = iterations.parse().ok().filter(|n| *n > 0)?;
+    let salt = base64_decode(salt)?;
+    let stored_key = base64_decode(stored_key)?;
+    let salted = pbkdf2_sha256(password.expose().as_bytes(), &salt, iterations);
+    let client_key = hmac_sha256(&salted, &[b"Client Key"]);
+    let computed: [u8; 32] = Sha256::digest(client_key).into();
+    Some(
+        stored_key.len() == computed.len()
+            && stored_key
+                .iter()
+                .zip(computed)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0,
+    )
+}
+
 /// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` for `password` (RFC 5802, 7677;
 /// the format of `pg_authid.rolpassword`). The password must be ASCII: SASLprep is not applied.
 pub(super) fn scram_sha256_verifier(password: &Secret, salt: &[u8], iterations: u32) -> Secret {
@@ -94,6 +126,40 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes standard base64 with padding; `None` for anything else.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for (index, chunk) in bytes.chunks(4).enumerate() {
+        let last = index == bytes.len() / 4 - 1;
+        let padding = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if padding > 2 || (padding > 0 && !last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - padding] {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * padding as u32;
+        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&decoded[..3 - padding]);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +177,58 @@ mod tests {
         assert_eq!(base64(&salt), "MXRDoYmf8Ln7i5Zd8Tb5XQ==");
         let verifier = scram_sha256_verifier(&Secret::new("pencil"), &salt, 4096);
         assert_eq!(verifier.expose(), expected);
+    }
+
+    #[test]
+    fn a_verifier_matches_its_password_only() {
+        let verifier = password_verifier(&Secret::new("correct horse"));
+        assert_eq!(
+            verifier_matches(verifier.expose(), &Secret::new("correct horse")),
+            Some(true)
+        );
+        assert_eq!(
+            verifier_matches(verifier.expose(), &Secret::new("correct horsf")),
+            Some(false)
+        );
+        // The verifier PostgreSQL itself computed for `pencil`.
+        let postgres = "SCRAM-SHA-256$4096:MXRDoYmf8Ln7i5Zd8Tb5XQ==$MqQ4+0eILBItOvcLxyrEpajo/\
+                        14dCeAS5cyMrCn0Cmk=:ifhZfRhYgavTI3yAJoRIGZEs+blCjzGKtQ6rEu44CaE=";
+        assert_eq!(
+            verifier_matches(postgres, &Secret::new("pencil")),
+            Some(true)
+        );
+        assert_eq!(
+            verifier_matches(postgres, &Secret::new("Pencil")),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_scram_verifier_proves_nothing() {
+        for other in [
+            "md5d41d8cd98f00b204e9800998ecf8427e",
+            "",
+            "SCRAM-SHA-256$x:abc$def:ghi",
+            "SCRAM-SHA-256$4096:!!!!$AAAA:AAAA",
+        ] {
+            assert_eq!(verifier_matches(other, &Secret::new("pw")), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn base64_decodes_what_it_encodes() {
+        for input in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foobar",
+            &[0xff, 0x00, 0x80, 0x7f],
+        ] {
+            assert_eq!(base64_decode(&base64(input)).as_deref(), Some(input));
+        }
+        assert_eq!(base64_decode("Zg="), None);
+        assert_eq!(base64_decode("Zg==Zg=="), None);
     }
 
     #[test]

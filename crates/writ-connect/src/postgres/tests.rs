@@ -602,3 +602,6 @@ async fn role_names_full_of_quotes_semicolons_and_unicode_are_used_literally() {
     assert!(pg.can_login(&admin).await.is_some());
     assert_eq!(pg.can_login("postgres").await, postgres_before);
 }
+
+mod credential;
+mod scratch_cluster;

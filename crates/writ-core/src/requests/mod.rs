@@ -6,6 +6,7 @@ mod amend;
 mod approve;
 mod cancel;
 mod facts;
+mod review;
 mod routing;
 mod submit;
 
@@ -20,6 +21,7 @@ use crate::Clock;
 pub use amend::ChangePlan;
 pub use approve::{Decide, Decided};
 pub use cancel::Cancel;
+pub use review::CloseReview;
 pub use routing::OverdueSweep;
 pub use submit::{Explanation, NewRequest, Submitted};
 

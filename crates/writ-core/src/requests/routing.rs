@@ -19,6 +19,8 @@ pub struct OverdueSweep {
     pub escalated: usize,
     /// Requests expired with nobody left to escalate to.
     pub expired: usize,
+    /// Break-glass post-use reviews escalated to the security group.
+    pub reviews_escalated: usize,
 }
 
 /// Requests handled per store read of the sweep.
@@ -80,11 +82,15 @@ impl Requests {
         })
     }
 
-    /// Escalates or expires every request whose stage is overdue at the clock's now.
+    /// Escalates or expires every request whose stage is overdue at the clock's now, and
+    /// escalates every overdue break-glass review.
     #[tracing::instrument(skip_all)]
     pub async fn sweep_overdue(&self) -> Result<OverdueSweep, CoreError> {
         let now = self.clock.now();
-        let mut sweep = OverdueSweep::default();
+        let mut sweep = OverdueSweep {
+            reviews_escalated: self.escalate_overdue_reviews().await?,
+            ..OverdueSweep::default()
+        };
         loop {
             let overdue = self.store.overdue_requests(now, SWEEP_BATCH).await?;
             let batch = overdue.len();

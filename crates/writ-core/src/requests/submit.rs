@@ -8,7 +8,7 @@ use writ_domain::{
     RequestEvent, RequestId, RequestKind, RequestNumber, RequestStatus, Risk, Timestamp, Ttl,
 };
 use writ_policy::{DecisionRecord, SubmitInput, has_security_stage, required_stages};
-use writ_store::RequestDecision;
+use writ_store::{NewReview, RequestDecision, Submission};
 
 use super::Requests;
 use super::facts::{Ask, Facts, facts};
@@ -154,9 +154,33 @@ impl Requests {
             ),
             _ => None,
         };
+        // Break-glass access is granted at once and reviewed after use by the identity's owner.
+        let review = (request.kind == RequestKind::BreakGlass
+            && request.status == RequestStatus::Approved)
+            .then(|| NewReview {
+                assignee: Some(facts.request.identity.owner.id),
+                due_at: self.sla.due(Category::Emergency, now),
+            });
+        if review.is_some() {
+            audit = audit.data_field(
+                "notify",
+                serde_json::json!({
+                    "owner": facts.request.identity.owner.id.to_string(),
+                    "group": self.roles.security_group,
+                }),
+            );
+        }
         let request = self
             .store
-            .submit_request(request, decision, audit, execute, facts.decided_on, route)
+            .submit_request(Submission {
+                request,
+                decision,
+                event: audit,
+                execute,
+                decided_on: facts.decided_on,
+                route,
+                review,
+            })
             .await?;
         Ok(Submitted {
             request,

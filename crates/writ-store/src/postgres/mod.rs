@@ -49,6 +49,8 @@ mod jobs;
 mod removal;
 #[path = "../shared/requests.rs"]
 mod requests;
+#[path = "../shared/reviews.rs"]
+mod reviews;
 #[path = "../shared/revocation.rs"]
 mod revocation;
 #[path = "../shared/routing.rs"]

@@ -107,14 +107,14 @@ async fn open_review(
     identity: IdentityId,
     entitlement: EntitlementId,
 ) -> Result<bool, StoreError> {
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM break_glass_reviews WHERE identity_id = $1 AND entitlement_id = $2 AND status = 'open' LIMIT 1",
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM break_glass_reviews WHERE identity_id = $1 AND entitlement_id = $2 AND status = 'open'",
     )
     .bind(identity.as_uuid())
     .bind(entitlement.as_uuid())
-    .fetch_optional(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(open.is_some())
+    Ok(open > 0)
 }
 
 /// Refuses a submission whose owner's holdings changed since it was decided. Locks the owner

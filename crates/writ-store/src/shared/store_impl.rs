@@ -5,18 +5,20 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, Approval, Catalog, EntitlementId, GrantId, IdentityId, JobId, PlanHash, Principal,
-    PrincipalId, Request, RequestId, RequestNumber, RequestStatus, Timestamp,
+    Account, Approval, Catalog, EntitlementId, GrantId, IdentityId, JobId, PlanHash, PostUseReview,
+    Principal, PrincipalId, Request, RequestId, RequestNumber, RequestStatus, ReviewClosure,
+    ReviewId, Timestamp,
 };
 
 use crate::{
-    ApprovalContext, ClaimRequest, DecidedOn, Enqueued, Evidence, ExecutionEnd, ExecutionStart,
-    JobFailure, PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route,
-    Seen, Store, StoreResult, SubmitContext,
+    ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart, JobFailure,
+    PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route, Seen, Store,
+    StoreResult, Submission, SubmitContext,
 };
 
 use super::{
-    Adapter, approvals, audit, catalog, execution, jobs, removal, requests, revocation, routing,
+    Adapter, approvals, audit, catalog, execution, jobs, removal, requests, reviews, revocation,
+    routing,
 };
 
 #[async_trait]
@@ -75,27 +77,41 @@ impl Store for Adapter {
         requests::context(self.reads(), requester, identity, entitlement).await
     }
 
-    async fn submit_request(
-        &self,
-        mut request: Request,
-        decision: RequestDecision,
-        event: NewAuditEvent,
-        execute: Option<NewJob>,
-        decided_on: Option<DecidedOn>,
-        route: Option<Route>,
-    ) -> StoreResult<Request> {
+    async fn submit_request(&self, submission: Submission) -> StoreResult<Request> {
+        let Submission {
+            mut request,
+            decision,
+            mut event,
+            execute,
+            decided_on,
+            route,
+            review,
+        } = submission;
         let mut tx = self.write().await?;
         if let Some(decided_on) = decided_on {
             requests::check_holdings(&mut tx, &decided_on).await?;
         }
         request.number = requests::next_number(&mut tx).await?;
         requests::insert(&mut tx, &request, &decision).await?;
-        let mut event = event;
         if let Some(route) = route {
             request.assignee = routing::assign(&mut tx, request.id, &route, event.at).await?;
             request.sla_due = Some(route.sla_due);
             request.escalation = route.escalation;
             event = with_route(event, &request);
+        }
+        if let (Some(review), Some(entitlement)) = (review, request.entitlement) {
+            let id = reviews::open(
+                &mut tx,
+                request.id,
+                request.identity,
+                entitlement,
+                &review,
+                event.at,
+            )
+            .await?;
+            event = event
+                .data_field("review", id.to_string())
+                .data_field("review_due", review.due_at.to_string());
         }
         if let Some(job) = execute {
             jobs::enqueue(&mut tx, &job, event.at).await?;
@@ -363,6 +379,46 @@ impl Store for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         removal::finish(&mut tx, request, &end, &evidence, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn review(&self, id: ReviewId) -> StoreResult<Option<PostUseReview>> {
+        reviews::get(self.reads(), id).await
+    }
+
+    async fn reviews_of_request(&self, request: RequestId) -> StoreResult<Vec<PostUseReview>> {
+        reviews::of_request(self.reads(), request).await
+    }
+
+    async fn close_review(
+        &self,
+        id: ReviewId,
+        closure: ReviewClosure,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        reviews::close(&mut tx, id, &closure).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn overdue_reviews(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PostUseReview>> {
+        reviews::overdue(self.reads(), now, limit).await
+    }
+
+    async fn escalate_review(
+        &self,
+        id: ReviewId,
+        seen_due: Timestamp,
+        assignee: Option<PrincipalId>,
+        due_at: Timestamp,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        reviews::escalate(&mut tx, id, seen_due, assignee, due_at).await?;
         audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())

@@ -105,11 +105,14 @@ async fn sweep_until(
     loop {
         tokio::select! {
             _ = overdue.tick() => match requests.sweep_overdue().await {
-                Ok(swept) if swept.escalated + swept.expired > 0 => tracing::info!(
-                    escalated = swept.escalated,
-                    expired = swept.expired,
-                    "overdue requests handled"
-                ),
+                Ok(swept) if swept.escalated + swept.expired + swept.reviews_escalated > 0 => {
+                    tracing::info!(
+                        escalated = swept.escalated,
+                        expired = swept.expired,
+                        reviews_escalated = swept.reviews_escalated,
+                        "overdue requests and reviews handled"
+                    )
+                }
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "overdue sweep failed; retrying"),
             },
