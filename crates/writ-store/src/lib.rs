@@ -24,6 +24,7 @@ mod postgres;
 mod revocation;
 mod rows;
 pub mod scratch;
+pub mod seed;
 mod sqlite;
 
 use std::time::Duration;

@@ -113,4 +113,7 @@ pub enum BenchCommand {
     /// Full grant lifecycles per second (submit, approve, execute, verify) on the `local`
     /// connector, beside the raw commit rate of the same store.
     Lifecycle(crate::bench::lifecycle::LifecycleBenchArgs),
+    /// Grants that all end within a minute: how long until every one is verified removed, and
+    /// the expiry lag (p50, p99), on the `local` connector.
+    Expiry(crate::bench::expiry::ExpiryBenchArgs),
 }

@@ -2,6 +2,7 @@
 //! `figure_name: value unit`, so scripts can read them. Run them on a release build.
 
 pub mod audit;
+pub mod expiry;
 pub mod lifecycle;
 pub mod policy;
 
@@ -13,6 +14,8 @@ use writ_store::{OpenMode, Store};
 pub struct ScratchStore {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// Its URL (may hold a password only if the admin URL did).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -29,6 +32,7 @@ impl ScratchStore {
         let (store, _) = writ_store::open(&url, OpenMode::Migrate).await?;
         Ok(Self {
             store,
+            url,
             cleanup: Cleanup::Dir(dir),
         })
     }
@@ -40,6 +44,7 @@ impl ScratchStore {
         let (store, _) = writ_store::open(&url, OpenMode::Migrate).await?;
         Ok(Self {
             store,
+            url,
             cleanup: Cleanup::Postgres {
                 admin_url: admin_url.to_string(),
                 name,

@@ -4,7 +4,7 @@ mod apply;
 mod audit;
 mod migrate;
 pub mod policy;
-mod serve;
+pub(crate) mod serve;
 
 use anyhow::Context;
 use writ_store::{OpenMode, SchemaStatus, Store, redact};
@@ -52,6 +52,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Lifecycle(args),
         } => crate::bench::lifecycle::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Expiry(args),
+        } => crate::bench::expiry::run(args).await,
     }
 }
 
