@@ -16,6 +16,7 @@ use writ_store::{Evidence, EvidenceKind, ExecutionEnd, ExecutionStart, Store};
 use crate::Clock;
 use crate::error::CoreError;
 use crate::revoke::Revoker;
+use crate::rotate::{Rotator, Sealer};
 
 /// Builds the connector of a system from its configuration.
 pub trait Connectors: Send + Sync {
@@ -64,6 +65,7 @@ pub struct Executor {
     connectors: Arc<dyn Connectors>,
     clock: Arc<dyn Clock>,
     revoker: Revoker,
+    rotator: Rotator,
 }
 
 impl Executor {
@@ -74,12 +76,20 @@ impl Executor {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let revoker = Revoker::new(store.clone(), connectors.clone(), clock.clone());
+        let rotator = Rotator::new(store.clone(), connectors.clone(), clock.clone());
         Self {
             store,
             connectors,
             clock,
             revoker,
+            rotator,
         }
+    }
+
+    /// The same executor, sealing rotated secrets with `sealer` (without one, rotations fail).
+    pub fn with_sealer(mut self, sealer: Arc<Sealer>) -> Self {
+        self.rotator = self.rotator.with_sealer(sealer);
+        self
     }
 
     /// What takes access away: expiries, `revoke` and `offboard` requests.
@@ -109,12 +119,15 @@ impl Executor {
         if matches!(request.kind, RequestKind::Revoke | RequestKind::Offboard) {
             return self.revoker.execute_removal(request_id, plan_hash).await;
         }
+        if request.kind == RequestKind::Rotate {
+            return self.rotator.execute_rotation(request_id, plan_hash).await;
+        }
         if !matches!(
             request.kind,
             RequestKind::Grant | RequestKind::Exception | RequestKind::BreakGlass
         ) {
-            // Rotation and transfer execute differently; until they can, they fail loudly
-            // rather than run as a grant.
+            // Transfer executes differently; until it can, it fails loudly rather than run
+            // as a grant.
             return Err(ConnectorError::Permanent(format!(
                 "{}: executing `{}` requests is not supported by this version",
                 request.number, request.kind
@@ -229,6 +242,9 @@ impl Executor {
         };
         if matches!(request.kind, RequestKind::Revoke | RequestKind::Offboard) {
             return self.revoker.fail_removal(request_id, error).await;
+        }
+        if request.kind == RequestKind::Rotate {
+            return self.rotator.fail_rotation(request_id, error).await;
         }
         if !matches!(
             request.status,

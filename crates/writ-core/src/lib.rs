@@ -9,6 +9,7 @@ pub mod execute;
 pub mod requests;
 pub mod retry;
 pub mod revoke;
+pub mod rotate;
 pub mod runner;
 
 pub use clock::{Clock, SystemClock};

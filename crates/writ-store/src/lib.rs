@@ -16,6 +16,7 @@
     reason = "the files in src/shared compile once per backend, by design"
 )]
 
+mod credentials;
 mod error;
 mod location;
 mod migrate;
@@ -38,6 +39,10 @@ use writ_domain::{
     RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, Timestamp, Ttl,
 };
 
+pub use credentials::{
+    Delivery, RotationContext, RotationEnd, RotationPlan, RotationStart, RotationTarget,
+    SealedSecret,
+};
 pub use error::StoreError;
 pub use location::{DatabaseUrl, redact};
 pub use migrate::{SchemaStatus, latest_schema_version};
@@ -534,4 +539,62 @@ pub trait Store: Send + Sync + 'static {
     /// How long each grant that expired at or after `since` took from its end to the
     /// read-back that showed it gone (the expiry lag), in no particular order.
     async fn expiry_lags(&self, since: Timestamp) -> StoreResult<Vec<Duration>>;
+
+    /// The facts a rotate request for `identity` on `system` is decided on.
+    async fn rotation_context(
+        &self,
+        identity: IdentityId,
+        system: writ_domain::SystemId,
+    ) -> StoreResult<RotationContext>;
+
+    /// Stores a decided rotate request as [`Store::submit_request`] does (number allocated,
+    /// decision and audit event), with what it rotates, its sealed current credential and,
+    /// when approved, its execute job, in one transaction.
+    async fn submit_rotation(
+        &self,
+        request: Request,
+        decision: RequestDecision,
+        plan: RotationPlan,
+        event: NewAuditEvent,
+        execute: Option<NewJob>,
+    ) -> StoreResult<Request>;
+
+    /// Moves an approved rotate request to `executing` and records `event` when it starts;
+    /// resumes one executing; reports one finished (wiping any secret still held for it).
+    async fn begin_rotation(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        event: NewAuditEvent,
+    ) -> StoreResult<RotationStart>;
+
+    /// Keeps an executing rotation's new secret, sealed, before the target is touched; a
+    /// secret kept by an earlier attempt wins and is returned instead.
+    async fn stage_rotation_secret(
+        &self,
+        request: RequestId,
+        new: SealedSecret,
+        now: Timestamp,
+    ) -> StoreResult<SealedSecret>;
+
+    /// Ends a rotate request with its evidence and audit event (see [`RotationEnd`]).
+    async fn finish_rotation(
+        &self,
+        request: RequestId,
+        end: RotationEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// The new secret of a rotate request still waiting for its one delivery.
+    async fn credential_delivery(&self, request: RequestId) -> StoreResult<Option<Delivery>>;
+
+    /// Deletes a delivered secret's sealed row, with its audit event: the one reveal. A row
+    /// already gone is a [`StoreError::Conflict`].
+    async fn take_delivery(
+        &self,
+        request: RequestId,
+        sealed: uuid::Uuid,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
 }

@@ -17,8 +17,8 @@ use crate::{
 };
 
 use super::{
-    Adapter, approvals, audit, catalog, execution, jobs, removal, requests, reviews, revocation,
-    routing,
+    Adapter, approvals, audit, catalog, credentials, execution, jobs, removal, requests, reviews,
+    revocation, routing,
 };
 
 #[async_trait]
@@ -426,6 +426,95 @@ impl Store for Adapter {
 
     async fn expiry_lags(&self, since: Timestamp) -> StoreResult<Vec<std::time::Duration>> {
         revocation::expiry_lags(self.reads(), since).await
+    }
+    async fn rotation_context(
+        &self,
+        identity: IdentityId,
+        system: writ_domain::SystemId,
+    ) -> StoreResult<crate::RotationContext> {
+        credentials::context(self.reads(), identity, system).await
+    }
+
+    async fn submit_rotation(
+        &self,
+        mut request: Request,
+        decision: RequestDecision,
+        plan: crate::RotationPlan,
+        event: NewAuditEvent,
+        execute: Option<NewJob>,
+    ) -> StoreResult<Request> {
+        let mut tx = self.write().await?;
+        request.number = requests::next_number(&mut tx).await?;
+        requests::insert(&mut tx, &request, &decision).await?;
+        credentials::insert_plan(&mut tx, request.id, &plan, event.at).await?;
+        if let Some(job) = execute {
+            jobs::enqueue(&mut tx, &job, event.at).await?;
+        }
+        let event = event.data_field("number", request.number.to_string());
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(request)
+    }
+
+    async fn begin_rotation(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        event: NewAuditEvent,
+    ) -> StoreResult<crate::RotationStart> {
+        let mut tx = self.write().await?;
+        let start = credentials::begin(&mut tx, request, plan_hash, event.at).await?;
+        if let crate::RotationStart::Started(_) = start {
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(start)
+    }
+
+    async fn stage_rotation_secret(
+        &self,
+        request: RequestId,
+        new: crate::SealedSecret,
+        now: Timestamp,
+    ) -> StoreResult<crate::SealedSecret> {
+        let mut tx = self.write().await?;
+        let kept = credentials::stage(&mut tx, request, &new, now).await?;
+        tx.commit().await?;
+        Ok(kept)
+    }
+
+    async fn finish_rotation(
+        &self,
+        request: RequestId,
+        end: crate::RotationEnd,
+        evidence: Vec<Evidence>,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        credentials::finish(&mut tx, request, &end, &evidence, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn credential_delivery(
+        &self,
+        request: RequestId,
+    ) -> StoreResult<Option<crate::Delivery>> {
+        credentials::delivery(self.reads(), request).await
+    }
+
+    async fn take_delivery(
+        &self,
+        request: RequestId,
+        sealed: uuid::Uuid,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        credentials::take(&mut tx, request, sealed, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

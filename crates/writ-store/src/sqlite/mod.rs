@@ -41,6 +41,8 @@ mod approvals;
 mod audit;
 #[path = "../shared/catalog.rs"]
 mod catalog;
+#[path = "../shared/credentials.rs"]
+mod credentials;
 #[path = "../shared/execution.rs"]
 mod execution;
 #[path = "../shared/jobs.rs"]
