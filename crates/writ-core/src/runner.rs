@@ -1,11 +1,17 @@
 //! The job runner: claims due jobs with a lease, runs them, retries what may succeed later
 //! with backoff and jitter, and turns permanent errors (or exhausted retries) into a failed
-//! request with the error recorded. `run_once` is what tests call until idle.
+//! request with the error recorded. Claimed jobs run concurrently (up to a bound), so their
+//! store writes share commits. `run_once` is what tests call until idle; `run_until` keeps
+//! the runner busy, woken at once by [`JobRunner::waker`] when work is queued and polling
+//! otherwise.
 
 mod expiry;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
 use writ_domain::job::{ClaimedJob, JobPayload};
@@ -25,7 +31,9 @@ pub struct JobRunner {
     backoff: Backoff,
     worker: String,
     lease: Duration,
-    batch: u32,
+    /// Jobs in flight at once (and claimed at once).
+    concurrency: u32,
+    wake: Arc<Notify>,
 }
 
 impl JobRunner {
@@ -43,8 +51,22 @@ impl JobRunner {
             backoff: Backoff::default(),
             worker: worker.into(),
             lease: Duration::from_secs(120),
-            batch: 16,
+            concurrency: 16,
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Runs at most `concurrency` jobs at once (at least one).
+    pub fn with_concurrency(mut self, concurrency: u32) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// What wakes a runner in [`JobRunner::run_until`] at once: whoever queues a job may call
+    /// `notify_one()` on it instead of letting the runner find the job at its next poll. A
+    /// wake-up while the runner is busy is kept for when it next looks.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// Uses another backoff schedule.
@@ -53,42 +75,87 @@ impl JobRunner {
         self
     }
 
-    /// Claims the jobs due now and runs them; returns how many it ran (0: idle).
+    /// Claims the jobs due now and runs them concurrently; returns how many it ran (0: idle).
+    /// Every claimed job runs to its end even if another fails; the first error is returned.
     pub async fn run_once(&self) -> Result<usize, CoreError> {
-        let claimed = self
+        let claimed = self.claim(self.concurrency).await?;
+        let count = claimed.len();
+        let mut running = JoinSet::new();
+        for job in claimed {
+            self.spawn(&mut running, job);
+        }
+        let mut first_error = None;
+        while let Some(outcome) = running.join_next().await {
+            if let Err(err) = flatten(outcome) {
+                first_error.get_or_insert(err);
+            }
+        }
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(count),
+        }
+    }
+
+    /// Runs jobs until `shutdown` resolves, then lets the jobs in hand finish. Claims again as
+    /// soon as there is room and reason to (a wake-up, a full claim, or `idle` passed since the
+    /// last look), so jobs run back to back without waiting for one another.
+    pub async fn run_until(&self, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut running = JoinSet::new();
+        let mut look = true;
+        let poll = tokio::time::sleep(idle);
+        tokio::pin!(poll);
+        loop {
+            let room = self.concurrency.saturating_sub(running.len() as u32);
+            if look && room > 0 {
+                look = false;
+                poll.as_mut().reset(tokio::time::Instant::now() + idle);
+                match self.claim(room).await {
+                    Ok(claimed) => {
+                        // A full claim may have left more behind.
+                        look = claimed.len() as u32 == room;
+                        for job in claimed {
+                            self.spawn(&mut running, job);
+                        }
+                    }
+                    Err(err) => tracing::error!(error = %err, "claiming jobs failed; retrying"),
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(outcome) = running.join_next(), if !running.is_empty() => {
+                    if let Err(err) = flatten(outcome) {
+                        tracing::error!(error = %err, "job runner failed; retrying");
+                    }
+                }
+                () = self.wake.notified() => look = true,
+                () = &mut poll, if !look => look = true,
+            }
+        }
+        while let Some(outcome) = running.join_next().await {
+            if let Err(err) = flatten(outcome) {
+                tracing::error!(error = %err, "job runner failed while draining");
+            }
+        }
+    }
+
+    /// Runs a job as a task of its own, so it progresses whatever the caller awaits meanwhile
+    /// (a job holding the store's writer must not wait for the caller's next claim).
+    fn spawn(&self, running: &mut JoinSet<Result<(), CoreError>>, job: ClaimedJob) {
+        let runner = self.clone();
+        running.spawn(async move { runner.run(job).await });
+    }
+
+    async fn claim(&self, limit: u32) -> Result<Vec<ClaimedJob>, CoreError> {
+        Ok(self
             .store
             .claim_jobs(ClaimRequest {
                 worker: &self.worker,
                 now: self.clock.now(),
                 lease_for: self.lease,
-                limit: self.batch,
+                limit,
             })
-            .await?;
-        let count = claimed.len();
-        for job in claimed {
-            self.run(job).await?;
-        }
-        Ok(count)
-    }
-
-    /// Runs jobs until `shutdown` resolves, polling every `idle` when there is nothing to do.
-    pub async fn run_until(&self, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            let ran = match self.run_once().await {
-                Ok(ran) => ran,
-                Err(err) => {
-                    tracing::error!(error = %err, "job runner failed; retrying");
-                    0
-                }
-            };
-            if ran == 0 {
-                tokio::select! {
-                    _ = &mut shutdown => return,
-                    _ = tokio::time::sleep(idle) => {}
-                }
-            }
-        }
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(job = %claimed.job.id, kind = claimed.job.payload.kind()))]
@@ -182,4 +249,9 @@ impl JobRunner {
         self.store.complete_job(&lease, self.clock.now()).await?;
         Ok(())
     }
+}
+
+/// A job task's outcome; a panicked job is an error of the runner's, not the process's end.
+fn flatten(joined: Result<Result<(), CoreError>, tokio::task::JoinError>) -> Result<(), CoreError> {
+    joined.unwrap_or_else(|err| Err(CoreError::Internal(format!("job task failed: {err}"))))
 }

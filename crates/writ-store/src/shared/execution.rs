@@ -10,9 +10,6 @@ use crate::{Evidence, ExecutionEnd, ExecutionStart};
 
 use super::Connection;
 
-/// `status, plan_hash, identity_id, entitlement_id` of a request.
-type RequestHead = (String, Option<Vec<u8>>, uuid::Uuid, Option<uuid::Uuid>);
-
 /// Moves an approved request to `executing`, creating its account (if the identity has none on
 /// the system) and its `provisioning` grant. A request already executing resumes; one already
 /// finished is reported as such, so a replayed job changes nothing.
@@ -23,50 +20,35 @@ pub(super) async fn begin(
     account: &Account,
     now: Timestamp,
 ) -> Result<ExecutionStart, StoreError> {
-    let row: Option<RequestHead> = sqlx::query_as(
-        "SELECT status, plan_hash, identity_id, entitlement_id FROM requests WHERE id = $1",
+    // The common case in one statement: an approved request under this plan starts.
+    let started: Option<(uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+        "UPDATE requests SET status = 'executing', updated_at = $1 \
+         WHERE id = $2 AND status = 'approved' AND plan_hash = $3 \
+         RETURNING identity_id, entitlement_id",
     )
+    .bind(now.as_micros())
     .bind(request.as_uuid())
+    .bind(plan_hash.as_bytes().to_vec())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((status, stored_plan, identity, entitlement)) = row else {
-        return Err(StoreError::NotFound {
-            what: format!("request {request}"),
-        });
+    let Some((identity, entitlement)) = started else {
+        return unstarted(tx, request, plan_hash).await;
     };
-    let status: RequestStatus = parsed("request status", &status)?;
-    if stored_plan.as_deref() != Some(plan_hash.as_bytes().as_slice()) {
-        return Ok(ExecutionStart::PlanChanged);
-    }
-    match status {
-        RequestStatus::Approved => {}
-        RequestStatus::Executing | RequestStatus::Verifying => {
-            let (grant, key) = existing_grant(tx, request).await?;
-            return Ok(ExecutionStart::Resumed {
-                grant,
-                account: key,
-            });
-        }
-        other => return Ok(ExecutionStart::Finished(other)),
-    }
     let entitlement = entitlement
         .ok_or_else(|| StoreError::corrupt("request", "an access request without entitlement"))?;
-    sqlx::query(
+    // The identity's existing account on the system wins; the no-op update makes the row come
+    // back either way.
+    let (account_id, key): (uuid::Uuid, String) = sqlx::query_as(
         "INSERT INTO accounts (id, identity_id, system_id, account_key, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'active', $5, $5) ON CONFLICT (identity_id, system_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, 'active', $5, $5) \
+         ON CONFLICT (identity_id, system_id) DO UPDATE SET updated_at = accounts.updated_at \
+         RETURNING id, account_key",
     )
     .bind(account.id.as_uuid())
     .bind(identity)
     .bind(account.system.as_uuid())
     .bind(account.key.as_str())
     .bind(now.as_micros())
-    .execute(&mut *tx)
-    .await?;
-    let (account_id, key): (uuid::Uuid, String) = sqlx::query_as(
-        "SELECT id, account_key FROM accounts WHERE identity_id = $1 AND system_id = $2",
-    )
-    .bind(identity)
-    .bind(account.system.as_uuid())
     .fetch_one(&mut *tx)
     .await?;
     let grant = GrantId::new();
@@ -82,15 +64,43 @@ pub(super) async fn begin(
     .bind(now.as_micros())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE requests SET status = 'executing', updated_at = $1 WHERE id = $2")
-        .bind(now.as_micros())
-        .bind(request.as_uuid())
-        .execute(&mut *tx)
-        .await?;
     Ok(ExecutionStart::Started {
         grant,
         account: parsed("account key", &key)?,
     })
+}
+
+/// Why a request did not start: it is missing, its plan changed, it is executing already
+/// (resume) or past execution.
+async fn unstarted(
+    tx: &mut Connection,
+    request: RequestId,
+    plan_hash: PlanHash,
+) -> Result<ExecutionStart, StoreError> {
+    let row: Option<(String, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
+            .bind(request.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((status, stored_plan)) = row else {
+        return Err(StoreError::NotFound {
+            what: format!("request {request}"),
+        });
+    };
+    let status: RequestStatus = parsed("request status", &status)?;
+    if stored_plan.as_deref() != Some(plan_hash.as_bytes().as_slice()) {
+        return Ok(ExecutionStart::PlanChanged);
+    }
+    match status {
+        RequestStatus::Executing | RequestStatus::Verifying => {
+            let (grant, key) = existing_grant(tx, request).await?;
+            Ok(ExecutionStart::Resumed {
+                grant,
+                account: key,
+            })
+        }
+        other => Ok(ExecutionStart::Finished(other)),
+    }
 }
 
 async fn existing_grant(
@@ -152,15 +162,44 @@ pub(super) async fn finish(
     .bind(request.as_uuid())
     .execute(&mut *tx)
     .await?;
+    insert_evidence(tx, request, evidence).await
+}
+
+/// Keeps the evidence with the request, in one statement.
+async fn insert_evidence(
+    tx: &mut Connection,
+    request: RequestId,
+    evidence: &[Evidence],
+) -> Result<(), StoreError> {
+    if evidence.is_empty() {
+        return Ok(());
+    }
+    // Placeholders only: the text depends on nothing but the number of rows.
+    let mut sql =
+        String::from("INSERT INTO request_evidence (id, request_id, kind, data, at) VALUES ");
+    for row in 0..evidence.len() {
+        let p = row * 5;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5
+        ));
+    }
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for item in evidence {
-        sqlx::query("INSERT INTO request_evidence (id, request_id, kind, data, at) VALUES ($1, $2, $3, $4, $5)")
+        insert = insert
             .bind(uuid::Uuid::now_v7())
             .bind(request.as_uuid())
             .bind(item.kind.as_str())
             .bind(to_json("evidence", &item.data)?)
-            .bind(item.at.as_micros())
-            .execute(&mut *tx)
-            .await?;
+            .bind(item.at.as_micros());
     }
+    insert.execute(&mut *tx).await?;
     Ok(())
 }

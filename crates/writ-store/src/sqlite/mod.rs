@@ -1,9 +1,12 @@
 //! The SQLite adapter: one file in WAL mode with `synchronous=FULL`, foreign keys on.
 //!
-//! Writes go through a pool of one connection and open with `BEGIN IMMEDIATE`, so they are
-//! serialised in-process without lock upgrades, and across processes by SQLite's own lock
-//! (bounded by the busy timeout). Reads use a separate pool and never wait for writers.
+//! Writes go through one connection with group commit (see [`group_commit`]): each is a
+//! savepoint inside a `BEGIN IMMEDIATE` transaction shared by the writers waiting at that
+//! moment, and returns once that transaction's `COMMIT` is durable. They are serialised
+//! in-process without lock upgrades, and across processes by SQLite's own lock (bounded by the
+//! busy timeout). Reads use a separate pool and never wait for writers.
 
+mod group_commit;
 mod scan;
 
 /// What the shared queries are compiled against (see the crate docs).
@@ -65,16 +68,17 @@ mod store_impl;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sqlx::Transaction;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions as _, Connection as _};
 use writ_domain::audit::AuditEvent;
 
 use crate::error::StoreError;
 use crate::migrate;
 use crate::open::OpenMode;
 use crate::{SchemaStatus, StoreResult};
+use group_commit::{GroupCommit, Write};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: u32 = 4;
@@ -82,7 +86,7 @@ const READERS: u32 = 4;
 /// The embedded store.
 pub(crate) struct SqliteStore {
     path: PathBuf,
-    writer: SqlitePool,
+    writer: GroupCommit,
     reader: SqlitePool,
 }
 
@@ -109,12 +113,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(|e| open_error(path, e))?;
-        let status = migrate_sqlite(&writer, mode).await?;
+        let mut writer = options.connect().await.map_err(|e| open_error(path, e))?;
+        let status = migrate_sqlite(&mut writer, mode).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options.create_if_missing(false))
@@ -123,7 +123,7 @@ impl SqliteStore {
         Ok((
             Self {
                 path: path.to_path_buf(),
-                writer,
+                writer: GroupCommit::new(writer),
                 reader,
             },
             status,
@@ -132,9 +132,10 @@ impl SqliteStore {
 
     const BACKEND: &'static str = "sqlite";
 
-    /// A write transaction that holds SQLite's write lock from its first statement.
-    async fn write(&self) -> StoreResult<Transaction<'static, Db>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    /// A logical write transaction under SQLite's write lock; its `commit` returns once it is
+    /// durable (group commit).
+    async fn write(&self) -> StoreResult<Write> {
+        self.writer.begin().await
     }
 
     /// The pool for reads, which never wait for the writer (WAL).
@@ -147,8 +148,11 @@ impl SqliteStore {
     }
 }
 
-async fn migrate_sqlite(pool: &SqlitePool, mode: OpenMode) -> StoreResult<SchemaStatus> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+async fn migrate_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    mode: OpenMode,
+) -> StoreResult<SchemaStatus> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let status = schema::apply(&mut tx, migrate::SQLITE, mode).await?;
     tx.commit().await?;
     Ok(status)

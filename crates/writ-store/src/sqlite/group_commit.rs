@@ -1,0 +1,233 @@
+//! Group commit: the write transactions of concurrent callers share one durable SQLite commit.
+//!
+//! One connection writes. A logical write takes it (a fair async mutex), opens the outer
+//! `BEGIN IMMEDIATE` transaction if none is open, and runs inside a `SAVEPOINT` of its own.
+//! Its [`Write::commit`] releases the savepoint and hands the connection on, then waits until
+//! a flush has committed the outer transaction — one fsync (`synchronous=FULL`) for every
+//! logical write that joined it — so a caller still hears `Ok` only once its data is durable.
+//!
+//! A logical write that fails or is dropped rolls back to its savepoint, leaving the others of
+//! its batch alone. A failed `COMMIT` fails every caller of that batch, and none of their
+//! writes remain. The flush queues for the connection behind the writers already waiting, so
+//! a batch grows while the previous one is being made durable and ends as soon as nobody else
+//! is waiting: the write lock is never held while idle, and other processes (`writ apply`
+//! beside `writ serve`) get in between batches.
+//!
+//! Logical writes run one after the other on the connection, each seeing the ones before it,
+//! so they are as serialised as separate `BEGIN IMMEDIATE` transactions were; readers (other
+//! connections) see a batch only once it is committed, as a whole.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use sqlx::SqliteConnection;
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+
+use crate::StoreResult;
+use crate::error::StoreError;
+
+/// What a batch's callers learn once its `COMMIT` is done: `Err` carries why it failed.
+type Outcome = Option<Result<(), String>>;
+
+/// The single writer connection, shared by every logical write of one store.
+pub(super) struct GroupCommit {
+    writer: Arc<Mutex<Writer>>,
+}
+
+struct Writer {
+    conn: SqliteConnection,
+    /// The outer transaction, while one is open (the write lock is held).
+    batch: Option<Batch>,
+    /// A logical write ended inside its savepoint: it is rolled back before anything else.
+    abandoned: bool,
+}
+
+/// One outer transaction and the logical writes that joined it.
+struct Batch {
+    outcome: watch::Sender<Outcome>,
+    /// Logical writes released into it, waiting for its `COMMIT`.
+    released: usize,
+    /// A flush is on its way (queued for the connection).
+    flush_scheduled: bool,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT writ_write";
+const RELEASE: &str = "RELEASE SAVEPOINT writ_write";
+const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT writ_write; RELEASE SAVEPOINT writ_write";
+
+impl GroupCommit {
+    /// Writes through `conn`, which must not be in a transaction.
+    pub(super) fn new(conn: SqliteConnection) -> Self {
+        Self {
+            writer: Arc::new(Mutex::new(Writer {
+                conn,
+                batch: None,
+                abandoned: false,
+            })),
+        }
+    }
+
+    /// Starts a logical write: waits for the connection, joins the open batch or opens one.
+    pub(super) async fn begin(&self) -> StoreResult<Write> {
+        let mut writer = Arc::clone(&self.writer).lock_owned().await;
+        writer.settle().await;
+        if writer.batch.is_none() {
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut writer.conn)
+                .await?;
+            writer.batch = Some(Batch {
+                outcome: watch::Sender::new(None),
+                released: 0,
+                flush_scheduled: false,
+            });
+        }
+        if let Err(err) = sqlx::query(SAVEPOINT).execute(&mut writer.conn).await {
+            // No savepoint to undo; the batch must still end (committed or rolled back).
+            schedule_flush(&mut writer);
+            return Err(err.into());
+        }
+        Ok(Write {
+            writer,
+            released: false,
+        })
+    }
+}
+
+/// One logical write transaction. Use it as a connection (`&mut *tx`); [`Write::commit`]
+/// returns once it is durable. Dropped without a commit, it is rolled back.
+pub(super) struct Write {
+    writer: OwnedMutexGuard<Writer>,
+    released: bool,
+}
+
+impl Write {
+    /// Makes the write part of the current batch and waits until the batch is committed.
+    pub(super) async fn commit(mut self) -> StoreResult<()> {
+        sqlx::query(RELEASE).execute(&mut self.writer.conn).await?;
+        self.released = true;
+        let Some(batch) = self.writer.batch.as_mut() else {
+            return Err(lost("no transaction was open"));
+        };
+        batch.released += 1;
+        let mut outcome = batch.outcome.subscribe();
+        schedule_flush(&mut self.writer);
+        // Hands the connection on before waiting, so others can join this batch.
+        drop(self);
+        let committed = outcome
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| lost("the store closed before its commit"))?;
+        match &*committed {
+            Some(Ok(())) => Ok(()),
+            Some(Err(why)) => Err(lost(why)),
+            None => Err(lost("no outcome")),
+        }
+    }
+}
+
+impl Deref for Write {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.writer.conn
+    }
+}
+
+impl DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.writer.conn
+    }
+}
+
+impl Drop for Write {
+    fn drop(&mut self) {
+        if !self.released {
+            // Rolled back by whoever takes the connection next (no async work in `drop`).
+            self.writer.abandoned = true;
+            schedule_flush(&mut self.writer);
+        }
+    }
+}
+
+impl Writer {
+    /// Rolls back a savepoint left by an abandoned logical write.
+    async fn settle(&mut self) {
+        if !self.abandoned {
+            return;
+        }
+        self.abandoned = false;
+        if self.batch.is_none() {
+            return;
+        }
+        if let Err(err) = sqlx::raw_sql(ROLLBACK_TO).execute(&mut self.conn).await {
+            // The savepoint is gone: SQLite rolled the whole transaction back (it does on a
+            // full disk or an I/O error), and the batch's released writes with it.
+            self.fail_batch(&format!("the transaction was rolled back ({err})"))
+                .await;
+        }
+    }
+
+    /// Ends the open batch: commits what was released into it (or rolls back an empty one)
+    /// and tells its callers.
+    async fn flush(&mut self) {
+        self.settle().await;
+        let Some(batch) = self.batch.take() else {
+            return;
+        };
+        let outcome = if batch.released == 0 {
+            rollback(&mut self.conn).await;
+            Ok(())
+        } else {
+            match sqlx::query("COMMIT").execute(&mut self.conn).await {
+                Ok(_) => Ok(()),
+                Err(err) => {
+                    // A failed COMMIT may leave the transaction open; end it.
+                    rollback(&mut self.conn).await;
+                    Err(format!("commit failed: {err}"))
+                }
+            }
+        };
+        batch.outcome.send_replace(Some(outcome));
+    }
+
+    async fn fail_batch(&mut self, why: &str) {
+        rollback(&mut self.conn).await;
+        if let Some(batch) = self.batch.take() {
+            batch.outcome.send_replace(Some(Err(why.to_string())));
+        }
+    }
+}
+
+/// Makes sure the open batch will be flushed, by a task of its own so that no caller's
+/// cancellation can leave it open.
+fn schedule_flush(writer: &mut OwnedMutexGuard<Writer>) {
+    let Some(batch) = writer.batch.as_mut() else {
+        return;
+    };
+    if batch.flush_scheduled {
+        return;
+    }
+    // Without a runtime (a drop outside one), the next logical write ends the batch instead.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    batch.flush_scheduled = true;
+    let shared = Arc::clone(OwnedMutexGuard::mutex(writer));
+    runtime.spawn(async move {
+        shared.lock_owned().await.flush().await;
+    });
+}
+
+async fn rollback(conn: &mut SqliteConnection) {
+    // Fails only when no transaction is open, which is what it is for.
+    if let Err(err) = sqlx::query("ROLLBACK").execute(conn).await {
+        tracing::debug!(error = %err, "rollback of the write batch");
+    }
+}
+
+fn lost(why: &str) -> StoreError {
+    StoreError::Database(format!("the write was not committed: {why}").into())
+}
+
+#[cfg(test)]
+mod tests;
