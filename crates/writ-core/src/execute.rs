@@ -2,6 +2,8 @@
 //! target is read back, and only a read-back that shows the access fulfils the request and
 //! starts the grant's TTL.
 
+mod transfer;
+
 use std::sync::Arc;
 
 use writ_connect::{Connector, ConnectorError};
@@ -116,6 +118,9 @@ impl Executor {
         ) {
             return Ok(Executed::Replay(request.status));
         }
+        if request.kind == RequestKind::Transfer {
+            return self.execute_transfer(request_id, plan_hash).await;
+        }
         if matches!(request.kind, RequestKind::Revoke | RequestKind::Offboard) {
             return self.revoker.execute_removal(request_id, plan_hash).await;
         }
@@ -126,8 +131,8 @@ impl Executor {
             request.kind,
             RequestKind::Grant | RequestKind::Exception | RequestKind::BreakGlass
         ) {
-            // Transfer executes differently; until it can, it fails loudly rather than run
-            // as a grant.
+            // Every kind is dispatched above; one added later fails loudly rather than run as
+            // a grant.
             return Err(ConnectorError::Permanent(format!(
                 "{}: executing `{}` requests is not supported by this version",
                 request.number, request.kind

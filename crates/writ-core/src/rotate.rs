@@ -120,6 +120,7 @@ impl Rotations {
                 ttl: None,
                 end: None,
                 external_ref: None,
+                new_owner: None,
             })
             .await?;
         let context = self

@@ -294,6 +294,7 @@ async fn revoking_access_never_granted_succeeds_and_grants_nothing() {
             ttl: None,
             end: None,
             external_ref: None,
+            new_owner: None,
         })
         .await
         .unwrap();

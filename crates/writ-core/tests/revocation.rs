@@ -41,6 +41,7 @@ async fn removal(org: &Org, kind: RequestKind, entitlement: Option<usize>) -> Re
             ttl: None,
             end: None,
             external_ref: None,
+            new_owner: None,
         })
         .await
         .unwrap();

@@ -1566,6 +1566,7 @@ fn new_request(world: &World, ask: &Ask) -> NewRequest {
             .end_in_secs
             .map(|secs| Timestamp::from_micros(world.clock.now().as_micros() + secs * 1_000_000)),
         external_ref: None,
+        new_owner: None,
     }
 }
 

@@ -88,6 +88,14 @@ define_id! {
     ReviewId => "review id",
 }
 
+impl PrincipalId {
+    /// writ itself: the requester of what writ starts on its own, such as handing an
+    /// identity to a fallback owner when its owner leaves. Never an approver.
+    pub const SYSTEM: PrincipalId = PrincipalId::from_uuid(uuid::Uuid::from_u128(
+        0x0000_0000_0000_7000_8000_0000_7772_6974,
+    ));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

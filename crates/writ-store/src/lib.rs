@@ -27,6 +27,7 @@ mod rows;
 pub mod scratch;
 pub mod seed;
 mod sqlite;
+mod transfer;
 
 use std::time::Duration;
 
@@ -50,6 +51,7 @@ pub use open::{OpenMode, open};
 pub use revocation::{
     AccountTarget, LiveAccess, Removal, RemovalStart, RevocationEnd, RevocationTarget,
 };
+pub use transfer::Transferred;
 
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -506,6 +508,27 @@ pub trait Store: Send + Sync + 'static {
         evidence: Vec<Evidence>,
         event: NewAuditEvent,
     ) -> StoreResult<()>;
+
+    /// One principal by id.
+    async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>>;
+
+    /// Identities (not decommissioned) whose owner is no longer active, with the owner who
+    /// left: those no transfer in flight hands on and that writ has not already tried to hand
+    /// on (a refused, declined or expired hand-over by writ is an admin's to settle).
+    async fn orphaned_identities(&self) -> StoreResult<Vec<(Identity, Principal)>>;
+
+    /// The owners of the systems where `identity` has accounts, active ones only.
+    async fn system_owners_of(&self, identity: IdentityId) -> StoreResult<Vec<Principal>>;
+
+    /// Executes an approved `transfer` request: the identity's owner becomes the request's new
+    /// owner, read back in the same transaction, and the request is fulfilled, with `event`.
+    /// Reports a request already past execution, or whose plan moved, without writing.
+    async fn execute_transfer(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        event: NewAuditEvent,
+    ) -> StoreResult<Transferred>;
 
     /// One break-glass post-use review.
     async fn review(&self, id: ReviewId) -> StoreResult<Option<PostUseReview>>;

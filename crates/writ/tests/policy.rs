@@ -186,6 +186,7 @@ async fn explain_shows_the_decision_a_stored_request_was_submitted_under() {
             ttl: Some("30d".parse().unwrap()),
             end: None,
             external_ref: None,
+            new_owner: None,
         })
         .await
         .unwrap();

@@ -87,6 +87,7 @@ async fn an_approved_request_is_executed_by_the_running_server() {
             ttl: None,
             end: None,
             external_ref: None,
+            new_owner: None,
         })
         .await
         .unwrap()

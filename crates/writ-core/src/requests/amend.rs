@@ -62,6 +62,7 @@ impl Requests {
             ttl: change.ttl,
             end: change.end,
             external_ref: request.external_ref.clone(),
+            new_owner: request.new_owner,
         };
         let (facts, explanation) = self.decide_submit(&asked).await?;
         let now = self.clock.now();

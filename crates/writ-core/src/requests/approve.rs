@@ -9,7 +9,7 @@ use writ_domain::{
 use writ_policy::{ApproveInput, escalation_ladder, required_stages};
 
 use super::Requests;
-use super::facts::{Ask, facts, principal_facts};
+use super::facts::{facts, principal_facts};
 use crate::error::CoreError;
 
 /// An approver's decision, as they give it.
@@ -69,7 +69,7 @@ impl Requests {
             .plan_hash
             .ok_or_else(|| CoreError::Internal(format!("{} has no plan hash", request.number)))?;
         let facts = facts(
-            &Ask::of(&request),
+            &self.ask_of(&request).await?,
             &context.facts.unwrap_or_default(),
             &self.roles,
         )?;

@@ -17,19 +17,37 @@ pub(super) struct Ask {
     pub entitlement: Option<EntitlementId>,
     pub ttl: Option<Ttl>,
     pub end: Option<Timestamp>,
+    /// The principal who would become the owner (`transfer`).
+    pub new_owner: Option<Principal>,
 }
 
-impl Ask {
-    /// What a stored request asks.
-    pub fn of(request: &writ_domain::Request) -> Self {
-        Self {
+impl super::Requests {
+    /// What a stored request asks, its new owner read from the store.
+    pub(super) async fn ask_of(&self, request: &writ_domain::Request) -> Result<Ask, CoreError> {
+        Ok(Ask {
             kind: request.kind,
             requester: request.requester,
             identity: request.identity,
             entitlement: request.entitlement,
             ttl: request.requested_ttl,
             end: request.requested_end,
-        }
+            new_owner: self.new_owner(request.new_owner).await?,
+        })
+    }
+
+    /// The principal `id` names, if any; an unknown one is an error naming it.
+    pub(super) async fn new_owner(
+        &self,
+        id: Option<PrincipalId>,
+    ) -> Result<Option<Principal>, CoreError> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        self.store
+            .principal(id)
+            .await?
+            .map(Some)
+            .ok_or_else(|| CoreError::not_found(format!("new owner `{id}`")))
     }
 }
 
@@ -52,8 +70,10 @@ pub(super) fn names_entitlement(kind: RequestKind) -> bool {
     )
 }
 
+/// Admins act for any identity; so does writ itself, for what it starts on its own.
 pub(super) fn principal_facts(principal: &Principal, roles: &Roles) -> PrincipalFacts {
-    PrincipalFacts::new(principal, principal.is_in_group(&roles.admin_group))
+    let admin = principal.is_in_group(&roles.admin_group) || principal.id == PrincipalId::SYSTEM;
+    PrincipalFacts::new(principal, admin)
 }
 
 /// Builds the facts, naming whatever the request refers to that does not exist.
@@ -105,7 +125,7 @@ pub(super) fn facts(ask: &Ask, context: &SubmitContext, roles: &Roles) -> Result
             requester: principal_facts(requester, roles),
             identity: IdentityFacts::new(identity, principal_facts(owner, roles)),
             entitlement,
-            new_owner: None,
+            new_owner: ask.new_owner.as_ref().map(|p| principal_facts(p, roles)),
             ttl: ask.ttl,
             end: ask.end,
         },

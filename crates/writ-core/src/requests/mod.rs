@@ -5,6 +5,7 @@
 mod amend;
 mod approve;
 mod cancel;
+mod departure;
 mod facts;
 mod review;
 mod routing;
@@ -21,6 +22,7 @@ use crate::Clock;
 pub use amend::ChangePlan;
 pub use approve::{Decide, Decided};
 pub use cancel::Cancel;
+pub use departure::Handover;
 pub use review::CloseReview;
 pub use routing::OverdueSweep;
 pub use submit::{Explanation, NewRequest, Submitted};

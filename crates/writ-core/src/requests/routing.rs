@@ -9,7 +9,7 @@ use writ_policy::{RequestFacts, escalation_ladder, required_stages};
 use writ_store::{Route, Seen, StoreError};
 
 use super::Requests;
-use super::facts::{Ask, facts};
+use super::facts::facts;
 use crate::error::CoreError;
 
 /// What one sweep of overdue requests did.
@@ -120,7 +120,7 @@ impl Requests {
         let plan = request
             .plan_hash
             .ok_or_else(|| CoreError::Internal(format!("{} has no plan hash", request.number)))?;
-        let ask = Ask::of(request);
+        let ask = self.ask_of(request).await?;
         let facts = facts(&ask, &context.facts.unwrap_or_default(), &self.roles)?;
         let stages = required_stages(&facts.request, &self.stage_defaults());
         let approved: Vec<_> = context

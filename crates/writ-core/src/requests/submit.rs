@@ -33,6 +33,8 @@ pub struct NewRequest {
     pub end: Option<Timestamp>,
     /// The service-desk ticket it came from.
     pub external_ref: Option<ExternalRef>,
+    /// Who becomes the identity's owner (`transfer` only).
+    pub new_owner: Option<PrincipalId>,
 }
 
 /// What policy says of a request, and who would have to approve it.
@@ -105,7 +107,7 @@ impl Requests {
             justification: new.justification.trim().to_string(),
             requested_ttl: facts.request.effective_ttl(),
             requested_end: new.end,
-            new_owner: None,
+            new_owner: new.new_owner,
             category: explanation.category,
             status,
             plan_hash: None,
@@ -199,6 +201,7 @@ impl Requests {
             entitlement: new.entitlement,
             ttl: new.ttl,
             end: new.end,
+            new_owner: self.new_owner(new.new_owner).await?,
         };
         let context = self
             .store

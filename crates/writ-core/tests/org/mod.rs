@@ -155,6 +155,7 @@ impl Org {
                 ttl: Some(Ttl::parse("8h").unwrap()),
                 end: None,
                 external_ref: None,
+                new_owner: None,
             })
             .await
             .unwrap();

@@ -107,6 +107,7 @@ impl World {
             ttl: Some(Ttl::parse(ttl).unwrap()),
             end: None,
             external_ref: None,
+            new_owner: None,
         }
     }
 

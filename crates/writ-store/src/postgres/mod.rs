@@ -61,6 +61,8 @@ mod routing;
 mod schema;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
+#[path = "../shared/transfer.rs"]
+mod transfer;
 
 use std::str::FromStr;
 use std::time::Duration;

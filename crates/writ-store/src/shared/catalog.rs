@@ -14,8 +14,11 @@ use super::{Connection, Db, Pool};
 
 /// Everything in the catalog, in name order.
 pub(super) async fn load(pool: &Pool) -> Result<Catalog, StoreError> {
+    let mut principals = principals(pool, "ORDER BY email", None).await?;
+    // writ itself is no part of any catalog file.
+    principals.retain(|p| p.id != PrincipalId::SYSTEM);
     Ok(Catalog {
-        principals: principals(pool, "ORDER BY email", None).await?,
+        principals,
         systems: systems(pool, "ORDER BY name", None).await?,
         entitlements: entitlements(pool, "ORDER BY name", None).await?,
         sod_rules: sod_rules(pool, "ORDER BY name").await?,

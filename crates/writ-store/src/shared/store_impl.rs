@@ -5,20 +5,20 @@ use async_trait::async_trait;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, Approval, Catalog, EntitlementId, GrantId, IdentityId, JobId, PlanHash, PostUseReview,
-    Principal, PrincipalId, Request, RequestId, RequestNumber, RequestStatus, ReviewClosure,
-    ReviewId, Timestamp,
+    Account, Approval, Catalog, EntitlementId, GrantId, Identity, IdentityId, JobId, PlanHash,
+    PostUseReview, Principal, PrincipalId, Request, RequestId, RequestNumber, RequestStatus,
+    ReviewClosure, ReviewId, Timestamp,
 };
 
 use crate::{
     ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart, JobFailure,
     PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route, Seen, Store,
-    StoreResult, Submission, SubmitContext,
+    StoreResult, Submission, SubmitContext, Transferred,
 };
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, execution, jobs, removal, requests, reviews,
-    revocation, routing,
+    revocation, routing, transfer,
 };
 
 #[async_trait]
@@ -382,6 +382,37 @@ impl Store for Adapter {
         audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
+        let mut conn = self.reads().acquire().await?;
+        catalog::principal(&mut conn, id).await
+    }
+
+    async fn orphaned_identities(&self) -> StoreResult<Vec<(Identity, Principal)>> {
+        transfer::orphaned(self.reads()).await
+    }
+
+    async fn system_owners_of(&self, identity: IdentityId) -> StoreResult<Vec<Principal>> {
+        transfer::system_owners_of(self.reads(), identity).await
+    }
+
+    async fn execute_transfer(
+        &self,
+        request: RequestId,
+        plan_hash: PlanHash,
+        event: NewAuditEvent,
+    ) -> StoreResult<Transferred> {
+        let mut tx = self.write().await?;
+        let outcome = transfer::execute(&mut tx, request, plan_hash, event.at).await?;
+        if let Transferred::Done { from, to } = outcome {
+            let event = event
+                .data_field("from", from.to_string())
+                .data_field("to", to.to_string());
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     async fn review(&self, id: ReviewId) -> StoreResult<Option<PostUseReview>> {

@@ -62,6 +62,8 @@ mod revocation;
 mod routing;
 #[path = "../shared/schema.rs"]
 mod schema;
+#[path = "../shared/transfer.rs"]
+mod transfer;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
 

@@ -100,6 +100,7 @@ pub async fn explain(config: &Config, args: ExplainArgs) -> anyhow::Result<()> {
         ttl: args.ttl,
         end: args.end,
         external_ref: None,
+        new_owner: None,
     };
     let requests = Requests::new(store, engine, Arc::new(SystemClock), config.roles.clone());
     let Explanation {

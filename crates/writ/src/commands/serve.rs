@@ -93,8 +93,8 @@ const SLA_SWEEP: Duration = Duration::from_secs(60);
 /// How often grants are checked for an end that has come; bounds the expiry lag.
 pub(crate) const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 
-/// Escalates or expires overdue requests, and starts the expiry of grants whose end has
-/// come, each on its own period, until `stop` turns true.
+/// Escalates or expires overdue requests, hands departed owners' identities over, and starts
+/// the expiry of grants whose end has come, each on its own period, until `stop` turns true.
 async fn sweep_until(
     requests: Requests,
     revoker: Revoker,
@@ -102,6 +102,7 @@ async fn sweep_until(
 ) {
     let mut overdue = tokio::time::interval(SLA_SWEEP);
     let mut expiring = tokio::time::interval(EXPIRY_SWEEP);
+    let mut departures = tokio::time::interval(SLA_SWEEP);
     loop {
         tokio::select! {
             _ = overdue.tick() => match requests.sweep_overdue().await {
@@ -115,6 +116,13 @@ async fn sweep_until(
                 }
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "overdue sweep failed; retrying"),
+            },
+            _ = departures.tick() => match requests.hand_over_departed().await {
+                Ok(handovers) if !handovers.is_empty() => {
+                    tracing::info!(identities = handovers.len(), "departed owners' identities handed over")
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "hand-over of departed owners' identities failed; retrying"),
             },
             _ = expiring.tick() => match revoker.sweep_expired().await {
                 Ok(0) => {}

@@ -1,0 +1,122 @@
+//! Ownership, compiled once per backend (see the crate docs): identities left without an
+//! active owner, and the transfer that gives them a new one.
+
+use writ_domain::{Identity, IdentityId, PlanHash, Principal, PrincipalId, RequestId, Timestamp};
+
+use crate::Transferred;
+use crate::error::StoreError;
+use crate::rows::parsed;
+
+use super::{Connection, Pool, catalog};
+
+/// Identities whose owner left, with that owner: those no transfer in flight hands on, and
+/// that writ has not already tried to hand on (a refused, declined or expired hand-over is an
+/// admin's to settle).
+pub(super) async fn orphaned(pool: &Pool) -> Result<Vec<(Identity, Principal)>, StoreError> {
+    let ids: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "SELECT i.id, i.owner_id FROM identities i JOIN principals p ON p.id = i.owner_id \
+         WHERE p.active = FALSE AND i.status <> 'decommissioned' AND NOT EXISTS ( \
+           SELECT 1 FROM requests r WHERE r.identity_id = i.id AND r.kind = 'transfer' \
+           AND (r.status IN ('submitted', 'pending_approval', 'approved', 'executing', 'verifying') \
+                OR (r.requester_id = $1 AND r.status <> 'fulfilled'))) \
+         ORDER BY i.name",
+    )
+    .bind(PrincipalId::SYSTEM.as_uuid())
+    .fetch_all(pool)
+    .await?;
+    let mut conn = pool.acquire().await?;
+    let mut orphaned = Vec::with_capacity(ids.len());
+    for (identity, owner) in ids {
+        let identity = catalog::identity(&mut conn, IdentityId::from_uuid(identity)).await?;
+        let owner = catalog::principal(&mut conn, PrincipalId::from_uuid(owner)).await?;
+        if let (Some(identity), Some(owner)) = (identity, owner) {
+            orphaned.push((identity, owner));
+        }
+    }
+    Ok(orphaned)
+}
+
+/// The active owners of the systems where `identity` has accounts.
+pub(super) async fn system_owners_of(
+    pool: &Pool,
+    identity: IdentityId,
+) -> Result<Vec<Principal>, StoreError> {
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT s.owner_id FROM accounts a JOIN systems s ON s.id = a.system_id \
+         WHERE a.identity_id = $1",
+    )
+    .bind(identity.as_uuid())
+    .fetch_all(pool)
+    .await?;
+    let mut conn = pool.acquire().await?;
+    let mut owners = Vec::new();
+    for id in ids {
+        let owner = catalog::principal(&mut conn, PrincipalId::from_uuid(id)).await?;
+        owners.extend(owner.filter(|o| o.active));
+    }
+    owners.sort_by_key(|p| p.id);
+    Ok(owners)
+}
+
+/// Executes an approved transfer: the identity's owner becomes the request's new owner, read
+/// back before the request is fulfilled.
+pub(super) async fn execute(
+    tx: &mut Connection,
+    request: RequestId,
+    plan_hash: PlanHash,
+    now: Timestamp,
+) -> Result<Transferred, StoreError> {
+    let started: Option<(uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+        "UPDATE requests SET status = 'executing', updated_at = $1 \
+         WHERE id = $2 AND status = 'approved' AND plan_hash = $3 AND kind = 'transfer' \
+         RETURNING identity_id, new_owner_id",
+    )
+    .bind(now.as_micros())
+    .bind(request.as_uuid())
+    .bind(plan_hash.as_bytes().to_vec())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((identity, Some(new_owner))) = started else {
+        let row: Option<(String, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
+                .bind(request.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (status, stored_plan) = row.ok_or_else(|| StoreError::NotFound {
+            what: format!("request {request}"),
+        })?;
+        if stored_plan.as_deref() != Some(plan_hash.as_bytes().as_slice()) {
+            return Ok(Transferred::PlanChanged);
+        }
+        return Ok(Transferred::Finished(parsed("request status", &status)?));
+    };
+    let from: uuid::Uuid = sqlx::query_scalar("SELECT owner_id FROM identities WHERE id = $1")
+        .bind(identity)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE identities SET owner_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(new_owner)
+        .bind(now.as_micros())
+        .bind(identity)
+        .execute(&mut *tx)
+        .await?;
+    let read_back: uuid::Uuid = sqlx::query_scalar("SELECT owner_id FROM identities WHERE id = $1")
+        .bind(identity)
+        .fetch_one(&mut *tx)
+        .await?;
+    if read_back != new_owner {
+        return Err(StoreError::corrupt(
+            "identity",
+            "its owner did not change on transfer",
+        ));
+    }
+    sqlx::query("UPDATE requests SET status = 'fulfilled', updated_at = $1 WHERE id = $2")
+        .bind(now.as_micros())
+        .bind(request.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    Ok(Transferred::Done {
+        from: PrincipalId::from_uuid(from),
+        to: PrincipalId::from_uuid(new_owner),
+    })
+}
