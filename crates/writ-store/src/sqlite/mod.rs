@@ -62,10 +62,10 @@ mod revocation;
 mod routing;
 #[path = "../shared/schema.rs"]
 mod schema;
-#[path = "../shared/transfer.rs"]
-mod transfer;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
+#[path = "../shared/transfer.rs"]
+mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
