@@ -220,6 +220,7 @@ async fn measure(
                             ttl: None,
                             end: None,
                             external_ref: None,
+                            new_owner: None,
                         })
                         .await?
                         .request;
