@@ -67,32 +67,69 @@ pub(super) async fn dead_letter_expired(
         .collect())
 }
 
+/// Leases up to `claim.limit` due jobs: queued ones whose time has come, oldest first, then
+/// running ones whose lease expired (their worker died). Two passes, each walking its own
+/// partial index, so a claim costs the same with ten queued jobs or a million.
 pub(super) async fn claim(
     tx: &mut Connection,
     claim: &ClaimRequest<'_>,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let token = uuid::Uuid::now_v7();
-    let now = claim.now.as_micros();
-    let rows: Vec<JobRow> = sqlx::query_as(concat!(
-        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_token = $2, lease_expires_at = $3, \
-         attempts = attempts + 1, updated_at = $4 \
-         WHERE id IN (SELECT id FROM jobs \
-             WHERE (state = 'queued' AND run_after <= $5) OR (state = 'running' AND lease_expires_at <= $6) \
-             ORDER BY run_after, id LIMIT $7",
-        claim_lock!(),
-        ") RETURNING ",
-        job_columns!()
-    ))
-    .bind(claim.worker)
-    .bind(token)
-    .bind(claim.now.plus(claim.lease_for).as_micros())
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .bind(i64::from(claim.limit))
-    .fetch_all(&mut *tx)
+    let mut rows = lease(
+        tx,
+        claim,
+        token,
+        concat!(
+            "SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $5 \
+             ORDER BY run_after, id LIMIT $6",
+            claim_lock!()
+        ),
+        i64::from(claim.limit),
+    )
     .await?;
+    let left = i64::from(claim.limit) - rows.len() as i64;
+    if left > 0 {
+        rows.extend(
+            lease(
+                tx,
+                claim,
+                token,
+                concat!(
+                    "SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= $5 \
+                     ORDER BY lease_expires_at, id LIMIT $6",
+                    claim_lock!()
+                ),
+                left,
+            )
+            .await?,
+        );
+    }
     rows::claimed(rows, token)
+}
+
+/// Leases the jobs `due` selects (binding `$5` to now and `$6` to `limit`) under `token`.
+async fn lease(
+    tx: &mut Connection,
+    claim: &ClaimRequest<'_>,
+    token: uuid::Uuid,
+    due: &'static str,
+    limit: i64,
+) -> Result<Vec<JobRow>, StoreError> {
+    let now = claim.now.as_micros();
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_token = $2, lease_expires_at = $3, \
+         attempts = attempts + 1, updated_at = $4 WHERE id IN ({due}) RETURNING {}",
+        job_columns!()
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(claim.worker)
+        .bind(token)
+        .bind(claim.now.plus(claim.lease_for).as_micros())
+        .bind(now)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?)
 }
 
 pub(super) async fn complete(
