@@ -70,11 +70,37 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Credentials: the secret key, rotate requests, and the one-time reveal of a new secret.
+    Credential {
+        /// What to do.
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
     /// Measure performance; prints `figure: value unit` lines last.
     Bench {
         /// Which benchmark.
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+/// `writ credential …`
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Write a new secret key (mode 0600) for sealing credentials until their one delivery.
+    GenerateKey {
+        /// Where to write it; an existing file is never overwritten.
+        path: PathBuf,
+    },
+    /// Ask for a credential rotation; the current credential is read from stdin.
+    Rotate(crate::commands::credential::RotateArgs),
+    /// Print the new secret of a fulfilled rotate request, once, to its requester.
+    Reveal {
+        /// The rotate request, `REQ-…`.
+        request: String,
+        /// The requester's e-mail.
+        #[arg(long = "as")]
+        requester: String,
     },
 }
 

@@ -24,6 +24,7 @@ const KNOWN_ENV: &[&str] = &[
     "WRIT_LOG_FORMAT",
     "WRIT_LISTEN",
     "WRIT_POLICY_DIR",
+    "WRIT_SECRET_KEY_FILE",
     "WRIT_URL",
     "WRIT_TOKEN",
 ];
@@ -52,6 +53,7 @@ struct FileConfig {
     policy_dir: Option<PathBuf>,
     roles: Option<RolesConfig>,
     sla: Option<writ_domain::SlaPolicy>,
+    secret_key_file: Option<PathBuf>,
 }
 
 /// `[roles]` in `writ.toml`: the identity provider's groups that carry writ's roles.
@@ -78,6 +80,9 @@ pub struct Config {
     pub roles: writ_core::requests::Roles,
     /// How long each approval stage may wait, by request category.
     pub sla: writ_domain::SlaPolicy,
+    /// The key that seals credentials until their one delivery (`writ credential
+    /// generate-key`); rotation is refused without one.
+    pub secret_key_file: Option<PathBuf>,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -112,6 +117,9 @@ impl Config {
             policy_dir: global.policy_dir.clone().or(file.policy_dir),
             roles: roles(file.roles.unwrap_or_default()),
             sla: file.sla.unwrap_or_default(),
+            secret_key_file: std::env::var_os("WRIT_SECRET_KEY_FILE")
+                .map(PathBuf::from)
+                .or(file.secret_key_file),
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
     }
@@ -153,6 +161,19 @@ fn unknown_env_vars(names: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 impl Config {
+    /// The sealer over the configured secret key, if one is configured; a key file that is
+    /// unreadable, malformed or readable by others is an error.
+    pub fn sealer(&self) -> anyhow::Result<Option<std::sync::Arc<writ_core::rotate::Sealer>>> {
+        let Some(path) = &self.secret_key_file else {
+            return Ok(None);
+        };
+        let key = writ_core::rotate::SecretKey::from_file(path)
+            .with_context(|| format!("secret key `{}`", path.display()))?;
+        Ok(Some(std::sync::Arc::new(writ_core::rotate::Sealer::new(
+            &key,
+        ))))
+    }
+
     /// The shipped policies plus the operator's, validated; an invalid set is an error that
     /// names every problem's file and position.
     pub fn policy_engine(&self) -> anyhow::Result<writ_policy::PolicyEngine> {

@@ -2,6 +2,7 @@
 
 mod apply;
 mod audit;
+pub mod credential;
 mod migrate;
 pub mod policy;
 pub(crate) mod serve;
@@ -9,7 +10,7 @@ pub(crate) mod serve;
 use anyhow::Context;
 use writ_store::{OpenMode, SchemaStatus, Store, redact};
 
-use crate::cli::{AuditCommand, BenchCommand, Cli, Command, PolicyCommand};
+use crate::cli::{AuditCommand, BenchCommand, Cli, Command, CredentialCommand, PolicyCommand};
 use crate::config::Config;
 
 pub use audit::ChainBroken;
@@ -43,6 +44,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&config).await,
+        Command::Credential {
+            command: CredentialCommand::GenerateKey { path },
+        } => credential::generate_key(&path),
+        Command::Credential {
+            command: CredentialCommand::Rotate(args),
+        } => credential::rotate(&config, args).await,
+        Command::Credential {
+            command: CredentialCommand::Reveal { request, requester },
+        } => credential::reveal(&config, &request, &requester).await,
         Command::Bench {
             command: BenchCommand::Audit(args),
         } => crate::bench::audit::run(args).await,

@@ -130,7 +130,10 @@ fn print_decision(decision: &writ_policy::DecisionRecord, stages: &[String]) {
     println!("policy set: {}", decision.policy_set_hash);
 }
 
-fn find_principal(catalog: &Catalog, email: &str) -> anyhow::Result<writ_domain::PrincipalId> {
+pub(super) fn find_principal(
+    catalog: &Catalog,
+    email: &str,
+) -> anyhow::Result<writ_domain::PrincipalId> {
     match catalog
         .principals
         .iter()
@@ -141,7 +144,10 @@ fn find_principal(catalog: &Catalog, email: &str) -> anyhow::Result<writ_domain:
     }
 }
 
-fn find_identity(catalog: &Catalog, name: &str) -> anyhow::Result<writ_domain::IdentityId> {
+pub(super) fn find_identity(
+    catalog: &Catalog,
+    name: &str,
+) -> anyhow::Result<writ_domain::IdentityId> {
     match catalog.identities.iter().find(|i| i.name.as_str() == name) {
         Some(i) => Ok(i.id),
         None => bail!("no identity named `{name}`"),

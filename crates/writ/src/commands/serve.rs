@@ -41,11 +41,15 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     // One signal stops both the HTTP server and the job runner.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let executor = Executor::new(
+    let mut executor = Executor::new(
         store.clone(),
         Arc::new(Registry::new(ProcessEnv)),
         clock.clone(),
     );
+    // Without a secret key, rotations are refused at submission with a message saying so.
+    if let Some(sealer) = config.sealer().context("refusing to start")? {
+        executor = executor.with_sealer(sealer);
+    }
     let worker = format!("{}-{}", addr, std::process::id());
     let requests = Requests::new(store.clone(), policy, clock.clone(), config.roles.clone())
         .with_sla(config.sla);
