@@ -107,7 +107,14 @@ impl JobRunner {
         tokio::pin!(poll);
         loop {
             let room = self.concurrency.saturating_sub(running.len() as u32);
-            if look && room > 0 {
+            // Claims in batches (half the concurrency at least) while jobs are running, so a
+            // busy queue is not claimed one job, and one transaction, at a time.
+            let batch = if running.is_empty() {
+                1
+            } else {
+                (self.concurrency / 2).max(1)
+            };
+            if look && room >= batch {
                 look = false;
                 poll.as_mut().reset(tokio::time::Instant::now() + idle);
                 match self.claim(room).await {

@@ -95,7 +95,7 @@ const JOB_POLL: Duration = Duration::from_millis(500);
 /// How often pending requests are checked against their approval SLA.
 const SLA_SWEEP: Duration = Duration::from_secs(60);
 /// How often grants are checked for an end that has come; bounds the expiry lag.
-pub(crate) const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
+pub(crate) const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
 
 /// Escalates or expires overdue requests, hands departed owners' identities over, and starts
 /// the expiry of grants whose end has come, each on its own period, until `stop` turns true.
