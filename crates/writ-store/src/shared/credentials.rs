@@ -18,7 +18,7 @@ use crate::error::StoreError;
 use crate::rows::parsed;
 use crate::{Evidence, StoreError as E};
 
-use super::revocation::keep_evidence;
+use super::execution::insert_evidence;
 use super::{Connection, Pool, catalog};
 
 /// `id, nonce, ciphertext` of a sealed secret.
@@ -386,7 +386,7 @@ pub(super) async fn finish(
             .await?;
     }
     wipe_inputs(tx, request).await?;
-    keep_evidence(tx, request, evidence).await
+    insert_evidence(tx, request, evidence).await
 }
 
 /// The new secret of a rotate request waiting for its delivery, if any.

@@ -166,7 +166,7 @@ pub(super) async fn finish(
 }
 
 /// Keeps the evidence with the request, in one statement.
-async fn insert_evidence(
+pub(super) async fn insert_evidence(
     tx: &mut Connection,
     request: RequestId,
     evidence: &[Evidence],

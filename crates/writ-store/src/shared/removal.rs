@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::rows::parsed;
 use crate::{AccountTarget, Evidence, LiveAccess, Removal, RemovalStart, RevocationEnd};
 
-use super::revocation::keep_evidence;
+use super::execution::insert_evidence;
 use super::{Connection, catalog};
 
 /// `kind, identity_id, entitlement_id` of a request.
@@ -240,5 +240,5 @@ pub(super) async fn finish(
         .execute(&mut *tx)
         .await?;
     }
-    keep_evidence(tx, request, evidence).await
+    insert_evidence(tx, request, evidence).await
 }

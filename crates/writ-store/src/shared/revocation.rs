@@ -9,7 +9,7 @@ use writ_domain::job::{JobPayload, NewJob};
 use writ_domain::{GrantId, IdentityId, RequestId, SystemId, Timestamp};
 
 use crate::error::StoreError;
-use crate::rows::{parsed, to_json};
+use crate::rows::parsed;
 use crate::{Evidence, LiveAccess, RevocationEnd, RevocationTarget};
 
 use super::{Connection, Pool, catalog, jobs};
@@ -137,28 +137,7 @@ pub(super) async fn finish(
     let request = request.ok_or_else(|| StoreError::Conflict {
         what: format!("the end of grant {grant}'s revocation"),
     })?;
-    keep_evidence(tx, RequestId::from_uuid(request), evidence).await
-}
-
-/// Keeps execution evidence with `request`.
-pub(super) async fn keep_evidence(
-    tx: &mut Connection,
-    request: RequestId,
-    evidence: &[Evidence],
-) -> Result<(), StoreError> {
-    for item in evidence {
-        sqlx::query(
-            "INSERT INTO request_evidence (id, request_id, kind, data, at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind(request.as_uuid())
-        .bind(item.kind.as_str())
-        .bind(to_json("evidence", &item.data)?)
-        .bind(item.at.as_micros())
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
+    super::execution::insert_evidence(tx, RequestId::from_uuid(request), evidence).await
 }
 
 /// The lag from end to verified removal of every grant that expired since `since`.
