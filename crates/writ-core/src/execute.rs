@@ -141,7 +141,7 @@ impl Executor {
         }
         let context = self
             .store
-            .submit_context(request.requester, request.identity, request.entitlement)
+            .request_subjects(request.requester, request.identity, request.entitlement)
             .await?;
         let (Some(identity), Some(entitlement), Some(system)) =
             (context.identity, context.entitlement, context.system)

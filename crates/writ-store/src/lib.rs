@@ -234,7 +234,8 @@ pub struct ApprovalContext {
     pub approvals: Vec<Approval>,
     /// The principal deciding now.
     pub approver: Option<Principal>,
-    /// The facts the request is decided on (as at submission, but current).
+    /// Who and what the request names, current (without holdings or SoD rules, which only a
+    /// submission's decision needs).
     pub facts: Option<SubmitContext>,
 }
 
@@ -351,6 +352,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// The facts a submission by `requester` for `identity` (and `entitlement`) is decided on.
     async fn submit_context(
+        &self,
+        requester: PrincipalId,
+        identity: IdentityId,
+        entitlement: Option<EntitlementId>,
+    ) -> StoreResult<SubmitContext>;
+
+    /// Who and what a request names (requester, identity and its owner, entitlement, system),
+    /// without the holdings and SoD rules of [`Store::submit_context`]: enough to execute.
+    async fn request_subjects(
         &self,
         requester: PrincipalId,
         identity: IdentityId,

@@ -22,6 +22,40 @@ const IN_FLIGHT: &str = "('submitted', 'pending_approval', 'approved', 'executin
 /// Grant statuses in which the access is (or may be) live.
 const HELD: &str = "('provisioning', 'active', 'revoking')";
 
+/// Who and what a request names (requester, identity, owner, entitlement, system), without
+/// the holdings and SoD rules only a submission's decision needs: enough to decide an approval
+/// or to execute.
+pub(super) async fn subjects(
+    pool: &Pool,
+    requester: PrincipalId,
+    identity: IdentityId,
+    entitlement: Option<EntitlementId>,
+) -> Result<SubmitContext, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let requester = catalog::principal(&mut conn, requester).await?;
+    let identity = catalog::identity(&mut conn, identity).await?;
+    let owner = match &identity {
+        Some(identity) => catalog::principal(&mut conn, identity.owner).await?,
+        None => None,
+    };
+    let entitlement = match entitlement {
+        Some(id) => catalog::entitlement(&mut conn, id).await?,
+        None => None,
+    };
+    let system = match &entitlement {
+        Some(e) => catalog::system(&mut conn, e.system).await?,
+        None => None,
+    };
+    Ok(SubmitContext {
+        requester,
+        identity,
+        owner,
+        entitlement,
+        system,
+        ..SubmitContext::default()
+    })
+}
+
 /// Everything a submission is decided on, read at one moment.
 pub(super) async fn context(
     pool: &Pool,

@@ -77,6 +77,15 @@ impl Store for Adapter {
         requests::context(self.reads(), requester, identity, entitlement).await
     }
 
+    async fn request_subjects(
+        &self,
+        requester: PrincipalId,
+        identity: IdentityId,
+        entitlement: Option<EntitlementId>,
+    ) -> StoreResult<SubmitContext> {
+        requests::subjects(self.reads(), requester, identity, entitlement).await
+    }
+
     async fn submit_request(&self, submission: Submission) -> StoreResult<Request> {
         let Submission {
             mut request,
@@ -146,7 +155,7 @@ impl Store for Adapter {
                 facts: None,
             });
         };
-        let facts = requests::context(
+        let facts = requests::subjects(
             self.reads(),
             stored.requester,
             stored.identity,
