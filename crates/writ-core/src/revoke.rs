@@ -3,6 +3,7 @@
 //! `revoked`. Expiry starts in batches from a sweep; each grant's revocation is a job.
 
 mod removal;
+mod suspend;
 
 use std::sync::Arc;
 

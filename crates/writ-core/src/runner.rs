@@ -168,8 +168,14 @@ impl JobRunner {
     #[tracing::instrument(skip_all, fields(job = %claimed.job.id, kind = claimed.job.payload.kind()))]
     async fn run(&self, claimed: ClaimedJob) -> Result<(), CoreError> {
         let ClaimedJob { job, lease } = claimed;
-        if let JobPayload::ExpireGrant { grant_id } = job.payload {
-            return self.run_expiry(&job, &lease, grant_id).await;
+        match job.payload {
+            JobPayload::ExpireGrant { grant_id } => {
+                return self.run_expiry(&job, &lease, grant_id).await;
+            }
+            JobPayload::SuspendIdentity { identity_id } => {
+                return self.run_suspension(&job, &lease, identity_id).await;
+            }
+            JobPayload::ExecuteRequest { .. } | JobPayload::ReconcileSystem { .. } => {}
         }
         let JobPayload::ExecuteRequest {
             request_id,

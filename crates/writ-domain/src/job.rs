@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::ParseError;
-use crate::id::{GrantId, JobId, RequestId, SystemId};
+use crate::id::{GrantId, IdentityId, JobId, RequestId, SystemId};
 use crate::plan::PlanHash;
 use crate::time::Timestamp;
 
@@ -24,6 +24,12 @@ pub enum JobPayload {
         /// The grant that ends.
         grant_id: GrantId,
     },
+    /// Disable every account of an identity nobody took over in time (grants are kept), and
+    /// verify it.
+    SuspendIdentity {
+        /// The identity to suspend.
+        identity_id: IdentityId,
+    },
     /// Compare a system's live state with governed state.
     ReconcileSystem {
         /// The system to reconcile.
@@ -37,6 +43,7 @@ impl JobPayload {
         match self {
             JobPayload::ExecuteRequest { .. } => "execute_request",
             JobPayload::ExpireGrant { .. } => "expire_grant",
+            JobPayload::SuspendIdentity { .. } => "suspend_identity",
             JobPayload::ReconcileSystem { .. } => "reconcile_system",
         }
     }
@@ -51,6 +58,9 @@ impl JobPayload {
                 plan_hash,
             } => Some(format!("execute_request:{request_id}:{plan_hash}")),
             JobPayload::ExpireGrant { grant_id } => Some(format!("expire_grant:{grant_id}")),
+            JobPayload::SuspendIdentity { identity_id } => {
+                Some(format!("suspend_identity:{identity_id}"))
+            }
             JobPayload::ReconcileSystem { .. } => None,
         }
     }

@@ -522,7 +522,7 @@ pub trait Store: Send + Sync + 'static {
     /// One principal by id.
     async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>>;
 
-    /// Identities (not decommissioned) whose owner is no longer active, with the owner who
+    /// Active identities whose owner is no longer active, with the owner who
     /// left: those no transfer in flight hands on and that writ has not already tried to hand
     /// on (a refused, declined or expired hand-over by writ is an admin's to settle).
     async fn orphaned_identities(&self) -> StoreResult<Vec<(Identity, Principal)>>;
@@ -539,6 +539,18 @@ pub trait Store: Send + Sync + 'static {
         plan_hash: PlanHash,
         event: NewAuditEvent,
     ) -> StoreResult<Transferred>;
+
+    /// Active identities whose owner left and whose hand-over by writ has waited since
+    /// `cutoff` or longer without being accepted: due to be suspended.
+    async fn due_suspensions(&self, cutoff: Timestamp) -> StoreResult<Vec<IdentityId>>;
+
+    /// The accounts of `identity`, with their systems.
+    async fn accounts_of(&self, identity: IdentityId) -> StoreResult<Vec<AccountTarget>>;
+
+    /// Marks an active identity `suspended` and its accounts `disabled` (grants stay), with
+    /// its audit event; an identity no longer active is a [`StoreError::Conflict`].
+    async fn suspend_identity(&self, identity: IdentityId, event: NewAuditEvent)
+    -> StoreResult<()>;
 
     /// One break-glass post-use review.
     async fn review(&self, id: ReviewId) -> StoreResult<Option<PostUseReview>>;

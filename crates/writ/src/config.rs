@@ -54,6 +54,7 @@ struct FileConfig {
     roles: Option<RolesConfig>,
     sla: Option<writ_domain::SlaPolicy>,
     secret_key_file: Option<PathBuf>,
+    handover_grace: Option<writ_domain::Ttl>,
 }
 
 /// `[roles]` in `writ.toml`: the identity provider's groups that carry writ's roles.
@@ -83,6 +84,8 @@ pub struct Config {
     /// The key that seals credentials until their one delivery (`writ credential
     /// generate-key`); rotation is refused without one.
     pub secret_key_file: Option<PathBuf>,
+    /// How long a departed owner's identity waits for its new owner before it is suspended.
+    pub handover_grace: std::time::Duration,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -117,6 +120,11 @@ impl Config {
             policy_dir: global.policy_dir.clone().or(file.policy_dir),
             roles: roles(file.roles.unwrap_or_default()),
             sla: file.sla.unwrap_or_default(),
+            handover_grace: file
+                .handover_grace
+                .map_or(writ_core::requests::DEFAULT_HANDOVER_GRACE, |t| {
+                    t.as_duration()
+                }),
             secret_key_file: std::env::var_os("WRIT_SECRET_KEY_FILE")
                 .map(PathBuf::from)
                 .or(file.secret_key_file),

@@ -3,7 +3,12 @@
 //! account on), who accepts it by approving. Nothing they owned is left without an owner
 //! unnoticed.
 
-use writ_domain::{Identity, Principal, PrincipalId, RequestKind, RequestNumber};
+use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+use writ_domain::job::{JobPayload, NewJob};
+use writ_domain::{
+    Identity, IdentityId, Principal, PrincipalId, RequestKind, RequestNumber, Timestamp,
+};
+use writ_store::Enqueued;
 
 use super::Requests;
 use super::submit::NewRequest;
@@ -54,7 +59,13 @@ impl Requests {
                         .then_some(submitted.request.number)
                 }
                 None => {
-                    tracing::warn!(identity = %identity.name, owner = %owner.name, "an identity's owner left and nobody can take it over: an admin must transfer it");
+                    // Nobody to hand it to: suspended at once, until an admin transfers it.
+                    tracing::warn!(identity = %identity.name, owner = %owner.name, "an identity's owner left and nobody can take it over: suspending it");
+                    self.queue_suspension(
+                        identity.id,
+                        "its owner left and nobody can take it over",
+                    )
+                    .await?;
                     None
                 }
             };
@@ -66,6 +77,46 @@ impl Requests {
             });
         }
         Ok(handovers)
+    }
+
+    /// Suspends every identity whose hand-over has waited longer than the grace period: a
+    /// `suspend_identity` job disables its accounts (grants are kept). Returns how many were
+    /// queued.
+    #[tracing::instrument(skip_all)]
+    pub async fn suspend_unclaimed(&self) -> Result<usize, CoreError> {
+        let now = self.clock.now();
+        let grace = i64::try_from(self.handover_grace.as_micros()).unwrap_or(i64::MAX);
+        let cutoff = Timestamp::from_micros(now.as_micros().saturating_sub(grace));
+        let mut queued = 0;
+        for identity in self.store.due_suspensions(cutoff).await? {
+            let reason = "its owner left and nobody accepted it within the hand-over grace period";
+            if self.queue_suspension(identity, reason).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Queues the job that suspends `identity`; false if it is already queued.
+    async fn queue_suspension(
+        &self,
+        identity: IdentityId,
+        reason: &str,
+    ) -> Result<bool, CoreError> {
+        let now = self.clock.now();
+        let event = NewAuditEvent::new(now, Actor::system("departure"), "identity.suspending")
+            .subject(SubjectRef::new("identity", identity))
+            .data(serde_json::json!({ "reason": reason }));
+        let job = NewJob::new(
+            JobPayload::SuspendIdentity {
+                identity_id: identity,
+            },
+            now,
+        );
+        Ok(matches!(
+            self.store.enqueue_job(job, event).await?,
+            Enqueued::New(_)
+        ))
     }
 
     /// Who takes over an identity from `owner`: their manager if active, else the owner of a

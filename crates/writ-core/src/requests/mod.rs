@@ -27,6 +27,9 @@ pub use review::CloseReview;
 pub use routing::OverdueSweep;
 pub use submit::{Explanation, NewRequest, Submitted};
 
+/// How long a departed owner's identity waits for its new owner before it is suspended.
+pub const DEFAULT_HANDOVER_GRACE: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+
 /// The groups that carry writ's roles, as the identity provider names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Roles {
@@ -56,6 +59,7 @@ pub struct Requests {
     clock: Arc<dyn Clock>,
     roles: Roles,
     sla: SlaPolicy,
+    handover_grace: std::time::Duration,
 }
 
 impl Requests {
@@ -72,7 +76,14 @@ impl Requests {
             clock,
             roles,
             sla: SlaPolicy::default(),
+            handover_grace: DEFAULT_HANDOVER_GRACE,
         }
+    }
+
+    /// Suspends a departed owner's identities this long after nobody accepted them.
+    pub fn with_handover_grace(mut self, grace: std::time::Duration) -> Self {
+        self.handover_grace = grace;
+        self
     }
 
     /// Uses these approval SLAs instead of the defaults.

@@ -140,7 +140,7 @@ impl Revoker {
 
     /// Disables the account and reads the target's accounts back; the evidence of both, or a
     /// transient error while the account is still enabled.
-    async fn disable_and_verify(
+    pub(super) async fn disable_and_verify(
         &self,
         target: &AccountTarget,
     ) -> Result<Vec<Evidence>, ConnectorError> {

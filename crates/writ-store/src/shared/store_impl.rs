@@ -11,9 +11,9 @@ use writ_domain::{
 };
 
 use crate::{
-    ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart, JobFailure,
-    PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route, Seen, Store,
-    StoreResult, Submission, SubmitContext, Transferred,
+    AccountTarget, ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart,
+    JobFailure, PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route,
+    Seen, Store, StoreResult, Submission, SubmitContext, Transferred,
 };
 
 use super::{
@@ -422,6 +422,26 @@ impl Store for Adapter {
         }
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn due_suspensions(&self, cutoff: Timestamp) -> StoreResult<Vec<IdentityId>> {
+        transfer::due_suspensions(self.reads(), cutoff).await
+    }
+
+    async fn accounts_of(&self, identity: IdentityId) -> StoreResult<Vec<AccountTarget>> {
+        transfer::accounts_of(self.reads(), identity).await
+    }
+
+    async fn suspend_identity(
+        &self,
+        identity: IdentityId,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        transfer::suspend(&mut tx, identity, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn review(&self, id: ReviewId) -> StoreResult<Option<PostUseReview>> {

@@ -1,11 +1,13 @@
 //! Ownership, compiled once per backend (see the crate docs): identities left without an
 //! active owner, and the transfer that gives them a new one.
 
-use writ_domain::{Identity, IdentityId, PlanHash, Principal, PrincipalId, RequestId, Timestamp};
+use writ_domain::{
+    Identity, IdentityId, PlanHash, Principal, PrincipalId, RequestId, SystemId, Timestamp,
+};
 
-use crate::Transferred;
 use crate::error::StoreError;
 use crate::rows::parsed;
+use crate::{AccountTarget, Transferred};
 
 use super::{Connection, Pool, catalog};
 
@@ -15,7 +17,7 @@ use super::{Connection, Pool, catalog};
 pub(super) async fn orphaned(pool: &Pool) -> Result<Vec<(Identity, Principal)>, StoreError> {
     let ids: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
         "SELECT i.id, i.owner_id FROM identities i JOIN principals p ON p.id = i.owner_id \
-         WHERE p.active = FALSE AND i.status <> 'decommissioned' AND NOT EXISTS ( \
+         WHERE p.active = FALSE AND i.status = 'active' AND NOT EXISTS ( \
            SELECT 1 FROM requests r WHERE r.identity_id = i.id AND r.kind = 'transfer' \
            AND (r.status IN ('submitted', 'pending_approval', 'approved', 'executing', 'verifying') \
                 OR (r.requester_id = $1 AND r.status <> 'fulfilled'))) \
@@ -119,4 +121,72 @@ pub(super) async fn execute(
         from: PrincipalId::from_uuid(from),
         to: PrincipalId::from_uuid(new_owner),
     })
+}
+
+/// Active identities whose owner left and whose hand-over by writ has waited since `cutoff`
+/// or longer without being accepted.
+pub(super) async fn due_suspensions(
+    pool: &Pool,
+    cutoff: Timestamp,
+) -> Result<Vec<IdentityId>, StoreError> {
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT i.id FROM identities i JOIN principals p ON p.id = i.owner_id \
+         JOIN requests r ON r.identity_id = i.id AND r.kind = 'transfer' AND r.requester_id = $1 \
+         WHERE p.active = FALSE AND i.status = 'active' \
+         AND r.status IN ('pending_approval', 'approved') AND r.created_at <= $2",
+    )
+    .bind(PrincipalId::SYSTEM.as_uuid())
+    .bind(cutoff.as_micros())
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.into_iter().map(IdentityId::from_uuid).collect())
+}
+
+/// The accounts of `identity`, with their systems.
+pub(super) async fn accounts_of(
+    pool: &Pool,
+    identity: IdentityId,
+) -> Result<Vec<AccountTarget>, StoreError> {
+    let rows: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT system_id, account_key FROM accounts WHERE identity_id = $1")
+            .bind(identity.as_uuid())
+            .fetch_all(pool)
+            .await?;
+    let mut conn = pool.acquire().await?;
+    let mut accounts = Vec::with_capacity(rows.len());
+    for (system, account) in rows {
+        let system = catalog::system(&mut conn, SystemId::from_uuid(system))
+            .await?
+            .ok_or_else(|| StoreError::corrupt("account", "its system is missing"))?;
+        accounts.push(AccountTarget {
+            system,
+            account: parsed("account key", &account)?,
+        });
+    }
+    Ok(accounts)
+}
+
+/// Marks an active identity `suspended` and its accounts `disabled` (its grants stay).
+pub(super) async fn suspend(
+    tx: &mut Connection,
+    identity: IdentityId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let suspended =
+        sqlx::query("UPDATE identities SET status = 'suspended', updated_at = $1 WHERE id = $2 AND status = 'active'")
+            .bind(now.as_micros())
+            .bind(identity.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+    if suspended.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            what: format!("a change of identity {identity} (it is no longer active)"),
+        });
+    }
+    sqlx::query("UPDATE accounts SET status = 'disabled', updated_at = $1 WHERE identity_id = $2")
+        .bind(now.as_micros())
+        .bind(identity.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

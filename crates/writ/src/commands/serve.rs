@@ -52,7 +52,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     }
     let worker = format!("{}-{}", addr, std::process::id());
     let requests = Requests::new(store.clone(), policy, clock.clone(), config.roles.clone())
-        .with_sla(config.sla);
+        .with_sla(config.sla)
+        .with_handover_grace(config.handover_grace);
     let revoker = executor.revoker().clone();
     let sweeper = tokio::spawn(sweep_until(requests, revoker, stopped.clone()));
     let runner = JobRunner::new(store.clone(), executor, clock, worker);
@@ -121,13 +122,20 @@ async fn sweep_until(
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "overdue sweep failed; retrying"),
             },
-            _ = departures.tick() => match requests.hand_over_departed().await {
-                Ok(handovers) if !handovers.is_empty() => {
-                    tracing::info!(identities = handovers.len(), "departed owners' identities handed over")
+            _ = departures.tick() => {
+                match requests.hand_over_departed().await {
+                    Ok(handovers) if !handovers.is_empty() => {
+                        tracing::info!(identities = handovers.len(), "departed owners' identities handed over")
+                    }
+                    Ok(_) => {}
+                    Err(err) => tracing::error!(error = %err, "hand-over of departed owners' identities failed; retrying"),
                 }
-                Ok(_) => {}
-                Err(err) => tracing::error!(error = %err, "hand-over of departed owners' identities failed; retrying"),
-            },
+                match requests.suspend_unclaimed().await {
+                    Ok(0) => {}
+                    Ok(queued) => tracing::info!(identities = queued, "unclaimed identities being suspended"),
+                    Err(err) => tracing::error!(error = %err, "suspension of unclaimed identities failed; retrying"),
+                }
+            }
             _ = expiring.tick() => match revoker.sweep_expired().await {
                 Ok(0) => {}
                 Ok(started) => tracing::info!(started, "grant expiries started"),
