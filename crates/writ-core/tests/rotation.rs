@@ -364,3 +364,48 @@ async fn on_postgres_a_wrong_current_password_changes_nothing_and_a_right_one_ro
         }
     }
 }
+
+#[tokio::test]
+async fn offboarding_revokes_the_credentials_and_wipes_secrets_awaiting_delivery() {
+    for db in TestDb::each().await {
+        let (_dir, _target, config) = local_target("o_", true).await;
+        let world = Rotating::new(db, "o_", &config).await;
+        let issued = world.submit(None, None).await;
+        world.runner.run_once().await.unwrap();
+        assert_eq!(world.org.status(&issued).await, RequestStatus::Fulfilled);
+        assert_eq!(world.sealed_rows(&issued).await, 1, "not revealed yet");
+        let active = "SELECT count(*) FROM credentials WHERE status = 'active'";
+        assert_eq!(query_count(&world.org.db, active).await, 1);
+
+        let catalog = world.org.db.store().catalog().await.unwrap();
+        let offboard = world
+            .org
+            .requests
+            .submit(writ_core::requests::NewRequest {
+                requester: world.org.id_of("alice@org.example").await,
+                kind: writ_domain::RequestKind::Offboard,
+                identity: catalog.identities[0].id,
+                entitlement: None,
+                justification: "the service was retired".into(),
+                ttl: None,
+                end: None,
+                external_ref: None,
+                new_owner: None,
+            })
+            .await
+            .unwrap()
+            .request;
+        while world.runner.run_once().await.unwrap() > 0 {}
+        assert_eq!(world.org.status(&offboard).await, RequestStatus::Fulfilled);
+        assert_eq!(query_count(&world.org.db, active).await, 0);
+        let revoked = "SELECT count(*) FROM credentials WHERE status = 'revoked'";
+        assert_eq!(query_count(&world.org.db, revoked).await, 1);
+        assert_eq!(
+            world.sealed_rows(&issued).await,
+            0,
+            "wiped with the identity"
+        );
+        let late = world.reveal_as("alice@org.example", &issued).await;
+        assert!(late.is_err(), "nothing left to reveal: {late:?}");
+    }
+}

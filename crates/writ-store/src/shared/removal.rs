@@ -185,7 +185,8 @@ async fn removal(tx: &mut Connection, subject: &Subject) -> Result<Removal, Stor
 }
 
 /// Ends an executing removal request: fulfilled (its grants `revoked`; for an offboarding,
-/// its accounts `disabled` and the identity `decommissioned`), or failed (its grants
+/// its accounts `disabled`, its credentials `revoked`, secrets awaiting delivery wiped, and the
+/// identity `decommissioned`), or failed (its grants
 /// `failed`, the evidence listing what is still live).
 pub(super) async fn finish(
     tx: &mut Connection,
@@ -229,6 +230,22 @@ pub(super) async fn finish(
             "UPDATE accounts SET status = 'disabled', updated_at = $1 WHERE identity_id = $2",
         )
         .bind(now.as_micros())
+        .bind(subject.identity.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        // Its credentials end with it, and secrets still waiting for delivery are wiped.
+        sqlx::query(
+            "UPDATE credentials SET status = 'revoked', updated_at = $1 WHERE status = 'active' \
+             AND account_id IN (SELECT id FROM accounts WHERE identity_id = $2)",
+        )
+        .bind(now.as_micros())
+        .bind(subject.identity.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM sealed_secrets WHERE request_id IN \
+             (SELECT id FROM requests WHERE identity_id = $1)",
+        )
         .bind(subject.identity.as_uuid())
         .execute(&mut *tx)
         .await?;
