@@ -246,7 +246,7 @@ impl Executor {
             return Err(CoreError::not_found(format!("request {request_id}")));
         };
         if matches!(request.kind, RequestKind::Revoke | RequestKind::Offboard) {
-            return self.revoker.fail_removal(request_id, error).await;
+            return self.revoker.fail_removal(&request, error).await;
         }
         if request.kind == RequestKind::Rotate {
             return self.rotator.fail_rotation(request_id, error).await;
@@ -257,15 +257,7 @@ impl Executor {
         ) {
             return Ok(());
         }
-        let now = self.clock.now();
-        let event = self
-            .event(&request, "request.failed")
-            .data(serde_json::json!({ "number": request.number.to_string(), "error": error }));
-        let errors = vec![evidence(
-            EvidenceKind::Error,
-            serde_json::json!({ "error": error }),
-            now,
-        )];
+        let (event, errors) = failure_record(self.clock.now(), "executor", &request, error);
         self.store
             .finish_execution(
                 request.id,
@@ -280,16 +272,50 @@ impl Executor {
     }
 
     fn event(&self, request: &Request, action: &str) -> NewAuditEvent {
-        let mut event = NewAuditEvent::new(self.clock.now(), Actor::system("executor"), action)
-            .subject(SubjectRef::new("request", request.id))
-            .subject(SubjectRef::new("identity", request.identity));
-        if let Some(entitlement) = request.entitlement {
-            event = event.subject(SubjectRef::new("entitlement", entitlement));
-        }
-        event
+        request_event(self.clock.now(), "executor", request, action)
     }
 }
 
-fn evidence(kind: EvidenceKind, data: serde_json::Value, at: writ_domain::Timestamp) -> Evidence {
+/// An audit event by writ's `component` about `request`, naming it, its identity and its
+/// entitlement.
+pub(crate) fn request_event(
+    at: writ_domain::Timestamp,
+    component: &str,
+    request: &Request,
+    action: &str,
+) -> NewAuditEvent {
+    let mut event = NewAuditEvent::new(at, Actor::system(component), action)
+        .subject(SubjectRef::new("request", request.id))
+        .subject(SubjectRef::new("identity", request.identity));
+    if let Some(entitlement) = request.entitlement {
+        event = event.subject(SubjectRef::new("entitlement", entitlement));
+    }
+    event
+}
+
+/// What a request that failed for good records: its `request.failed` event and the error as
+/// evidence.
+pub(crate) fn failure_record(
+    at: writ_domain::Timestamp,
+    component: &str,
+    request: &Request,
+    error: &str,
+) -> (NewAuditEvent, Vec<Evidence>) {
+    let event = request_event(at, component, request, "request.failed")
+        .data(serde_json::json!({ "number": request.number.to_string(), "error": error }));
+    let errors = vec![evidence(
+        EvidenceKind::Error,
+        serde_json::json!({ "error": error }),
+        at,
+    )];
+    (event, errors)
+}
+
+/// One piece of execution evidence.
+pub(crate) fn evidence(
+    kind: EvidenceKind,
+    data: serde_json::Value,
+    at: writ_domain::Timestamp,
+) -> Evidence {
     Evidence { kind, data, at }
 }

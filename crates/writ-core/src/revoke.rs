@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use writ_connect::ConnectorError;
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{GrantId, GrantStatus, Timestamp};
+use writ_domain::{GrantId, GrantStatus};
 use writ_store::{Evidence, EvidenceKind, LiveAccess, RevocationEnd, RevocationTarget, Store};
 
 use crate::Clock;
 use crate::error::CoreError;
-use crate::execute::{Connectors, ExecuteError};
+use crate::execute::{Connectors, ExecuteError, evidence};
 
 /// Grants whose expiry starts per store transaction.
 const EXPIRY_BATCH: u32 = 1_000;
@@ -182,8 +182,4 @@ impl Revoker {
             .subject(SubjectRef::new("request", target.request))
             .subject(SubjectRef::new("identity", target.identity))
     }
-}
-
-fn evidence(kind: EvidenceKind, data: serde_json::Value, at: Timestamp) -> Evidence {
-    Evidence { kind, data, at }
 }

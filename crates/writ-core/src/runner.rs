@@ -14,12 +14,13 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::job::{ClaimedJob, JobPayload};
-use writ_store::{ClaimRequest, JobFailure, Store};
+use writ_domain::job::{ClaimedJob, Job, JobPayload, Lease};
+use writ_domain::{PlanHash, RequestId};
+use writ_store::{ClaimRequest, Store};
 
 use crate::Clock;
 use crate::error::CoreError;
-use crate::execute::{ExecuteError, Executed, Executor};
+use crate::execute::{Executed, Executor};
 use crate::retry::Backoff;
 
 /// Runs background jobs.
@@ -169,31 +170,41 @@ impl JobRunner {
     async fn run(&self, claimed: ClaimedJob) -> Result<(), CoreError> {
         let ClaimedJob { job, lease } = claimed;
         match job.payload {
-            JobPayload::ExpireGrant { grant_id } => {
-                return self.run_expiry(&job, &lease, grant_id).await;
+            JobPayload::ExecuteRequest {
+                request_id,
+                plan_hash,
+            } => {
+                self.run_execution(&job, &lease, request_id, plan_hash)
+                    .await
             }
+            JobPayload::ExpireGrant { grant_id } => self.run_expiry(&job, &lease, grant_id).await,
             JobPayload::SuspendIdentity { identity_id } => {
-                return self.run_suspension(&job, &lease, identity_id).await;
+                self.run_suspension(&job, &lease, identity_id).await
             }
-            JobPayload::ExecuteRequest { .. } | JobPayload::ReconcileSystem { .. } => {}
+            JobPayload::ReconcileSystem { .. } => {
+                // Reconciliation arrives with its own work; nothing queues it yet.
+                let error = format!(
+                    "no handler for `{}` jobs in this version",
+                    job.payload.kind()
+                );
+                let now = self.clock.now();
+                self.store.fail_job(&lease, &error, now, true, now).await?;
+                Ok(())
+            }
         }
-        let JobPayload::ExecuteRequest {
-            request_id,
-            plan_hash,
-        } = job.payload
-        else {
-            // Reconciliation arrives with its own work; nothing queues it yet.
-            let error = format!(
-                "no handler for `{}` jobs in this version",
-                job.payload.kind()
-            );
-            self.store
-                .fail_job(&lease, &error, self.clock.now(), true, self.clock.now())
-                .await?;
-            return Ok(());
-        };
-        match self.executor.execute(request_id, plan_hash).await {
-            Ok(Executed::Fulfilled) => {}
+    }
+
+    /// Executes an approved request; a replay is logged once, and a request that can never be
+    /// executed ends `failed` with the error.
+    async fn run_execution(
+        &self,
+        job: &Job,
+        lease: &Lease,
+        request_id: RequestId,
+        plan_hash: PlanHash,
+    ) -> Result<(), CoreError> {
+        let outcome = match self.executor.execute(request_id, plan_hash).await {
+            Ok(Executed::Fulfilled) => Ok(()),
             Ok(Executed::Replay(status)) => {
                 tracing::info!(%request_id, %status, "replayed job: the request is already past execution");
                 let event = NewAuditEvent::new(
@@ -205,62 +216,18 @@ impl JobRunner {
                 .subject(SubjectRef::new("request", request_id))
                 .data(serde_json::json!({ "status": status.as_str() }));
                 self.store.append_audit(vec![event]).await?;
+                Ok(())
             }
             Ok(Executed::PlanChanged) => {
                 tracing::info!(%request_id, "the plan changed since this job was queued; nothing done");
+                Ok(())
             }
-            Err(ExecuteError::Target(error)) if error.is_transient() => {
-                let retry_at = self.clock.now().plus(self.backoff.jittered(job.attempts));
-                let outcome = self
-                    .store
-                    .fail_job(
-                        &lease,
-                        &error.to_string(),
-                        retry_at,
-                        false,
-                        self.clock.now(),
-                    )
-                    .await?;
-                if outcome == JobFailure::DeadLettered {
-                    let message = format!(
-                        "gave up after {} attempts; last error: {error}",
-                        job.attempts
-                    );
-                    self.executor.fail(request_id, &message).await?;
-                }
-                tracing::warn!(%request_id, %error, attempt = job.attempts, "execution will be retried");
-                return Ok(());
-            }
-            Err(ExecuteError::Target(error)) => {
-                self.executor.fail(request_id, &error.to_string()).await?;
-                self.store
-                    .fail_job(
-                        &lease,
-                        &error.to_string(),
-                        self.clock.now(),
-                        true,
-                        self.clock.now(),
-                    )
-                    .await?;
-                return Ok(());
-            }
-            Err(ExecuteError::Core(error)) => {
-                // writ's own failure: retried like a transient one, never blamed on the target.
-                let retry_at = self.clock.now().plus(self.backoff.jittered(job.attempts));
-                self.store
-                    .fail_job(
-                        &lease,
-                        &error.to_string(),
-                        retry_at,
-                        false,
-                        self.clock.now(),
-                    )
-                    .await?;
-                return Err(error);
-            }
-        }
-        self.store.complete_job(&lease, self.clock.now()).await?;
-        Ok(())
+            Err(err) => Err(err),
+        };
+        self.settle(job, lease, outcome, |error| async move {
+            self.executor.fail(request_id, &error).await
+        })
+        .await
     }
 }
 

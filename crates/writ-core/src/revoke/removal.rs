@@ -3,13 +3,14 @@
 //! Nothing is `fulfilled` until all of it is proven; what is still live is named.
 
 use writ_connect::ConnectorError;
-use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+use writ_domain::audit::NewAuditEvent;
 use writ_domain::{PlanHash, Request, RequestId, RequestKind, RequestStatus};
 use writ_store::{AccountTarget, Evidence, EvidenceKind, RemovalStart, RevocationEnd};
 
-use super::{Revoker, evidence};
+use super::Revoker;
 use crate::error::CoreError;
 use crate::execute::{ExecuteError, Executed};
+use crate::execute::{evidence, failure_record, request_event};
 
 impl Revoker {
     /// Carries out an approved `revoke` or `offboard` request. Every step is idempotent, so a
@@ -109,22 +110,11 @@ impl Revoker {
 
     /// Ends a removal request that cannot complete: `failed`, with the error (which names what
     /// is still live) kept as evidence.
-    pub async fn fail_removal(&self, request_id: RequestId, error: &str) -> Result<(), CoreError> {
-        let Some((request, _)) = self.store.request(request_id).await? else {
-            return Err(CoreError::not_found(format!("request {request_id}")));
-        };
+    pub async fn fail_removal(&self, request: &Request, error: &str) -> Result<(), CoreError> {
         if request.status != RequestStatus::Executing {
             return Ok(());
         }
-        let now = self.clock.now();
-        let event = self
-            .event(&request, "request.failed")
-            .data(serde_json::json!({ "number": request.number.to_string(), "error": error }));
-        let errors = vec![evidence(
-            EvidenceKind::Error,
-            serde_json::json!({ "error": error }),
-            now,
-        )];
+        let (event, errors) = failure_record(self.clock.now(), "revoker", request, error);
         self.store
             .finish_removal(
                 request.id,
@@ -177,12 +167,6 @@ impl Revoker {
     }
 
     fn event(&self, request: &Request, action: &str) -> NewAuditEvent {
-        let mut event = NewAuditEvent::new(self.clock.now(), Actor::system("revoker"), action)
-            .subject(SubjectRef::new("request", request.id))
-            .subject(SubjectRef::new("identity", request.identity));
-        if let Some(entitlement) = request.entitlement {
-            event = event.subject(SubjectRef::new("entitlement", entitlement));
-        }
-        event
+        request_event(self.clock.now(), "revoker", request, action)
     }
 }

@@ -1,7 +1,7 @@
 //! Jobs that take access away outside a request: `expire_grant` (revoke a grant whose end has
 //! come and read it back as gone) and `suspend_identity` (disable the accounts of an identity
-//! nobody took over). Both are retried while the target is unreachable or still shows the
-//! access, and given up for good after their attempts, with the failure recorded.
+//! nobody took over); and how every job ends: retried while the target is unreachable or still
+//! shows the access, given up for good after its attempts with the failure recorded.
 
 use std::future::Future;
 
@@ -49,7 +49,7 @@ impl JobRunner {
 
     /// Completes the job, or records its failure: retried with backoff while it may still
     /// succeed, `give_up` called with the error once it never will.
-    async fn settle<F, Fut>(
+    pub(super) async fn settle<F, Fut>(
         &self,
         job: &Job,
         lease: &Lease,

@@ -32,18 +32,28 @@ pub(super) async fn subjects(
     entitlement: Option<EntitlementId>,
 ) -> Result<SubmitContext, StoreError> {
     let mut conn = pool.acquire().await?;
-    let requester = catalog::principal(&mut conn, requester).await?;
-    let identity = catalog::identity(&mut conn, identity).await?;
+    subjects_on(&mut conn, requester, identity, entitlement).await
+}
+
+/// [`subjects`], on a connection the caller holds.
+async fn subjects_on(
+    conn: &mut Connection,
+    requester: PrincipalId,
+    identity: IdentityId,
+    entitlement: Option<EntitlementId>,
+) -> Result<SubmitContext, StoreError> {
+    let requester = catalog::principal(conn, requester).await?;
+    let identity = catalog::identity(conn, identity).await?;
     let owner = match &identity {
-        Some(identity) => catalog::principal(&mut conn, identity.owner).await?,
+        Some(identity) => catalog::principal(conn, identity.owner).await?,
         None => None,
     };
     let entitlement = match entitlement {
-        Some(id) => catalog::entitlement(&mut conn, id).await?,
+        Some(id) => catalog::entitlement(conn, id).await?,
         None => None,
     };
     let system = match &entitlement {
-        Some(e) => catalog::system(&mut conn, e.system).await?,
+        Some(e) => catalog::system(conn, e.system).await?,
         None => None,
     };
     Ok(SubmitContext {
@@ -56,7 +66,8 @@ pub(super) async fn subjects(
     })
 }
 
-/// Everything a submission is decided on, read at one moment.
+/// Everything a submission is decided on, read at one moment: its subjects, and the holdings
+/// and SoD rules its decision counts.
 pub(super) async fn context(
     pool: &Pool,
     requester: PrincipalId,
@@ -64,43 +75,16 @@ pub(super) async fn context(
     entitlement: Option<EntitlementId>,
 ) -> Result<SubmitContext, StoreError> {
     let mut conn = pool.acquire().await?;
-    let requester = catalog::principal(&mut conn, requester).await?;
-    let identity = catalog::identity(&mut conn, identity).await?;
-    let owner = match &identity {
-        Some(identity) => catalog::principal(&mut conn, identity.owner).await?,
-        None => None,
-    };
-    let entitlement = match entitlement {
-        Some(id) => catalog::entitlement(&mut conn, id).await?,
-        None => None,
-    };
-    let system = match &entitlement {
-        Some(e) => catalog::system(&mut conn, e.system).await?,
-        None => None,
-    };
-    let (held, owner_held, open_break_glass_review) = match &identity {
-        Some(identity) => (
-            held_by_identity(&mut conn, identity.id).await?,
-            held_by_owner(&mut conn, identity.owner).await?,
-            match &entitlement {
-                Some(e) => open_review(&mut conn, identity.id, e.id).await?,
-                None => false,
-            },
-        ),
-        None => (Vec::new(), Vec::new(), false),
-    };
-    let sod_rules = catalog::all_sod_rules(&mut conn).await?;
-    Ok(SubmitContext {
-        requester,
-        identity,
-        owner,
-        entitlement,
-        system,
-        held,
-        owner_held,
-        sod_rules,
-        open_break_glass_review,
-    })
+    let mut context = subjects_on(&mut conn, requester, identity, entitlement).await?;
+    if let Some(identity) = &context.identity {
+        context.held = held_by_identity(&mut conn, identity.id).await?;
+        context.owner_held = held_by_owner(&mut conn, identity.owner).await?;
+        if let Some(e) = &context.entitlement {
+            context.open_break_glass_review = open_review(&mut conn, identity.id, e.id).await?;
+        }
+    }
+    context.sod_rules = catalog::all_sod_rules(&mut conn).await?;
+    Ok(context)
 }
 
 async fn held_by_identity(
