@@ -37,6 +37,10 @@ pub enum CoreError {
     /// The audit chain is broken; names the first bad event.
     #[error("audit chain broken: {0}")]
     ChainBroken(#[from] ChainFault),
+    /// The log no longer matches a signed checkpoint, or a checkpoint does not verify;
+    /// names the first problem.
+    #[error("audit checkpoints: {0}")]
+    CheckpointMismatch(String),
     /// A bug or a panicked task: reported, never shown to a caller in detail.
     #[error("internal error: {0}")]
     Internal(String),

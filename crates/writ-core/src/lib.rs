@@ -5,12 +5,18 @@ pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod evidence;
 pub mod execute;
+pub mod findings;
+pub mod keys;
+pub mod metrics;
+pub mod reconcile;
 pub mod requests;
 pub mod retry;
 pub mod revoke;
 pub mod rotate;
 pub mod runner;
+pub mod tokens;
 
 pub use clock::{Clock, SystemClock};
 pub use error::CoreError;

@@ -6,6 +6,7 @@
 //! otherwise.
 
 mod expiry;
+mod reconcile;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub struct JobRunner {
     /// Jobs in flight at once (and claimed at once).
     concurrency: u32,
     wake: Arc<Notify>,
+    reconciler: Option<crate::reconcile::Reconciler>,
 }
 
 impl JobRunner {
@@ -54,7 +56,14 @@ impl JobRunner {
             lease: Duration::from_secs(120),
             concurrency: 16,
             wake: Arc::new(Notify::new()),
+            reconciler: None,
         }
+    }
+
+    /// Runs `reconcile_system` jobs with `reconciler` (without one, they fail).
+    pub fn with_reconciler(mut self, reconciler: crate::reconcile::Reconciler) -> Self {
+        self.reconciler = Some(reconciler);
+        self
     }
 
     /// Runs at most `concurrency` jobs at once (at least one).
@@ -181,15 +190,8 @@ impl JobRunner {
             JobPayload::SuspendIdentity { identity_id } => {
                 self.run_suspension(&job, &lease, identity_id).await
             }
-            JobPayload::ReconcileSystem { .. } => {
-                // Reconciliation arrives with its own work; nothing queues it yet.
-                let error = format!(
-                    "no handler for `{}` jobs in this version",
-                    job.payload.kind()
-                );
-                let now = self.clock.now();
-                self.store.fail_job(&lease, &error, now, true, now).await?;
-                Ok(())
+            JobPayload::ReconcileSystem { system_id } => {
+                self.run_reconciliation(&job, &lease, system_id).await
             }
         }
     }

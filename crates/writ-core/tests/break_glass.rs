@@ -10,7 +10,7 @@ use std::time::Duration;
 use world::World;
 use writ_core::CoreError;
 use writ_core::requests::CloseReview;
-use writ_domain::{RequestKind, RequestStatus, ReviewStatus};
+use writ_domain::{NotificationTopic, RequestKind, RequestStatus, ReviewStatus};
 
 #[tokio::test]
 async fn break_glass_is_granted_at_once_and_blocks_new_grants_until_its_review_closes() {
@@ -39,6 +39,28 @@ async fn break_glass_is_granted_at_once_and_blocks_new_grants_until_its_review_c
             Some(world.principal("ravi.shah")),
             "the owner reviews"
         );
+
+        // The owner and every member of security are told, in the transaction that grants it;
+        // the requester is not, nor is anyone else.
+        let told = |who: &'static str| {
+            let store = store.clone();
+            let principal = world.principal(who);
+            async move { store.notifications(principal, None, 50).await.unwrap() }
+        };
+        for who in ["ravi.shah", "sam.torres", "priya.nair"] {
+            let inbox = told(who).await;
+            assert_eq!(inbox.len(), 1, "{who}: {inbox:?}");
+            assert_eq!(inbox[0].topic, NotificationTopic::BreakGlassUsed);
+            assert_eq!(inbox[0].request_number, submitted.request.number);
+            assert!(
+                inbox[0].summary.contains("payments-db"),
+                "{}",
+                inbox[0].summary
+            );
+        }
+        for who in ["maya.okafor", "omar.haddad"] {
+            assert!(told(who).await.is_empty(), "{who} is not told");
+        }
 
         // No new grant of it while the review is open.
         let again = world
@@ -82,6 +104,14 @@ async fn break_glass_is_granted_at_once_and_blocks_new_grants_until_its_review_c
         let security = [world.principal("sam.torres"), world.principal("priya.nair")];
         assert!(security.contains(&escalated.assignee.unwrap()));
         assert_eq!(escalated.escalation, 1);
+        let newest = &told(if escalated.assignee == Some(security[0]) {
+            "sam.torres"
+        } else {
+            "priya.nair"
+        })
+        .await[0];
+        assert_eq!(newest.topic, NotificationTopic::ReviewEscalated);
+        assert_eq!(newest.request, submitted.request.id);
         world
             .requests
             .close_review(close("sam.torres"))

@@ -8,13 +8,13 @@ mod org;
 use std::sync::Arc;
 use std::time::Duration;
 
-use org::{Org, PgTarget, local_target, psql};
+use org::{Org, PgTarget, catalog_yaml, local_target, psql};
 use writ_connect::{Connector, ProcessEnv, Registry, Secret};
 use writ_core::execute::Executor;
 use writ_core::rotate::{NewRotation, Reveal, Rotations, Sealer, SecretKey};
 use writ_core::runner::JobRunner;
 use writ_core::{Clock, CoreError};
-use writ_domain::{AccountKey, Request, RequestStatus, Timestamp};
+use writ_domain::{AccountKey, IdentityKind, Request, RequestStatus, Timestamp};
 use writ_testkit::TestDb;
 
 /// An organisation with rotation wired in: the use cases and a runner that seal with one key.
@@ -27,7 +27,11 @@ struct Rotating {
 
 impl Rotating {
     async fn new(db: TestDb, prefix: &str, config: &str) -> Self {
-        let org = Org::new(db, prefix, config, "development").await;
+        Self::with_catalog(db, &catalog_yaml(prefix, config, "development")).await
+    }
+
+    async fn with_catalog(db: TestDb, yaml: &str) -> Self {
+        let org = Org::with_catalog(db, yaml).await;
         let sealer = Arc::new(Sealer::new(&SecretKey::generate().unwrap()));
         let store = org.db.store();
         let clock = org.clock.clone() as Arc<dyn Clock>;
@@ -186,6 +190,39 @@ async fn a_first_issue_then_a_rotation_on_the_local_target_deliver_each_secret_o
             world.org.db.store().audit_page(0, 10_000).await.unwrap()
         );
         assert!(!log.contains(rotated.expose()) && !log.contains(issued.expose()));
+    }
+}
+
+#[tokio::test]
+async fn an_api_key_identity_is_issued_its_key_and_rotated_the_same_way() {
+    for db in TestDb::each().await {
+        let (_dir, target, config) = local_target("k_", false).await;
+        let yaml = catalog_yaml("k_", &config, "development")
+            .replace("kind: service_account", "kind: api_key");
+        let world = Rotating::with_catalog(db, &yaml).await;
+        let catalog = world.org.db.store().catalog().await.unwrap();
+        assert_eq!(catalog.identities[0].kind, IdentityKind::ApiKey);
+        let account = key("k_svc");
+
+        let issue = world.submit(None, None).await;
+        assert_eq!(world.runner.run_once().await.unwrap(), 1);
+        assert_eq!(world.org.status(&issue).await, RequestStatus::Fulfilled);
+        let issued = world.reveal_as("alice@org.example", &issue).await.unwrap();
+        assert!(target.check_credential(&account, &issued).await.unwrap());
+
+        let rotation = world.submit(Some(issued.expose()), None).await;
+        assert_eq!(world.runner.run_once().await.unwrap(), 1);
+        assert_eq!(world.org.status(&rotation).await, RequestStatus::Fulfilled);
+        let rotated = world
+            .reveal_as("alice@org.example", &rotation)
+            .await
+            .unwrap();
+        assert!(target.check_credential(&account, &rotated).await.unwrap());
+        assert!(
+            !target.check_credential(&account, &issued).await.unwrap(),
+            "the old key no longer works"
+        );
+        assert_eq!(world.sealed_rows(&rotation).await, 0);
     }
 }
 

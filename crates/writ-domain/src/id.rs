@@ -86,6 +86,10 @@ define_id! {
     JobId => "job id",
     /// Identifies a break-glass post-use review.
     ReviewId => "review id",
+    /// Identifies a Notification to a principal.
+    NotificationId => "notification id",
+    /// Identifies an API token.
+    ApiTokenId => "token id",
 }
 
 impl PrincipalId {

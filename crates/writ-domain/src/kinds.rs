@@ -251,10 +251,11 @@ string_enum! {
 
 string_enum! {
     /// What gap between governed and live state a Finding reports.
+    #[derive(PartialOrd, Ord)]
     FindingKind as "finding kind" {
         /// Live access that no grant covers.
         UnapprovedAccess = "unapproved_access",
-        /// Live access of an identity that is no longer active or owned.
+        /// Live access whose grant was revoked, expired or failed: it should be gone.
         OrphanedAccess = "orphaned_access",
         /// An active grant the live system does not show.
         MissingAccess = "missing_access",

@@ -39,6 +39,12 @@ impl Timestamp {
         Self(self.0.saturating_add(micros))
     }
 
+    /// This instant moved back by `by` (saturating at the start of time).
+    pub fn minus(self, by: Duration) -> Self {
+        let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(micros))
+    }
+
     /// How long after `earlier` this instant is; zero when it is not after it.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_micros(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))

@@ -1,7 +1,14 @@
-//! writ's HTTP server (axum). For now: liveness, readiness and version; the API, the portal,
-//! webhooks and metrics arrive with their issues. The only crate that names axum.
+//! writ's HTTP server (axum): liveness, readiness, version and metrics, and the API under
+//! `/api/v1` with its OpenAPI document, and the server-rendered portal under `/portal`. The
+//! only crate that names axum; handlers call use cases and never SQL or connectors.
 
+mod api;
+mod auth;
+pub mod error;
+mod extract;
 mod health;
+mod metrics;
+mod portal;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,13 +16,39 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
+use writ_core::Clock;
+use writ_core::requests::Requests;
+use writ_core::rotate::Reveal;
+use writ_core::tokens::Tokens;
 use writ_store::Store;
 
-/// What every handler can reach.
+pub use api::openapi;
+pub use portal::{DEMO_LINK_LIFETIME, DemoLogins, Oidc, OidcSettings, PortalConfig};
+
+/// The OpenAPI document as pretty JSON, exactly as committed in `docs/openapi.json` (without
+/// its final newline).
+pub fn openapi_json() -> String {
+    serde_json::to_string_pretty(&openapi()).unwrap_or_default()
+}
+
+/// What every handler can reach: the store (for reads) and the use cases (for changes).
 #[derive(Clone)]
 pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// The time, injected so tests control it.
+    pub clock: Arc<dyn Clock>,
+    /// The request use cases.
+    pub requests: Requests,
+    /// The one-time reveal of rotated secrets.
+    pub reveal: Reveal,
+    /// API tokens: who is calling.
+    pub tokens: Tokens,
+    /// Evidence bundles (signing a checkpoint when none covers a request yet, if a key is
+    /// configured).
+    pub bundles: writ_core::evidence::Bundles,
+    /// How the portal is set up (secure cookies, demo logins).
+    pub portal: PortalConfig,
 }
 
 /// The whole HTTP surface.
@@ -24,6 +57,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/version", get(health::version))
+        .route("/metrics", get(metrics::metrics))
+        .merge(api::router())
+        .merge(portal::router())
         .with_state(state)
 }
 

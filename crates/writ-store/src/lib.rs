@@ -18,6 +18,8 @@
 
 mod credentials;
 mod error;
+mod findings;
+mod listing;
 mod location;
 mod migrate;
 mod open;
@@ -32,12 +34,16 @@ mod transfer;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
+use writ_domain::merkle::TreeHash;
 use writ_domain::{
-    Account, AccountKey, Approval, Catalog, Entitlement, EntitlementId, GrantId, Identity,
-    IdentityId, JobId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
-    RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, Timestamp, Ttl,
+    Account, AccountKey, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId,
+    Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
+    NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
+    RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, SystemId,
+    Timestamp, TokenHash, Ttl,
 };
 
 pub use credentials::{
@@ -45,6 +51,10 @@ pub use credentials::{
     SealedSecret,
 };
 pub use error::StoreError;
+pub use findings::{
+    Acceptance, FindingQuery, GovernedAccount, GovernedGrant, ReconciliationRun, SeenFinding,
+};
+pub use listing::{EntitlementFilter, GrantAfter, GrantFilter, IdentityFilter, RequestFilter};
 pub use location::{DatabaseUrl, redact};
 pub use migrate::{SchemaStatus, latest_schema_version};
 pub use open::{OpenMode, open};
@@ -157,6 +167,32 @@ pub struct Submission {
     pub route: Option<Route>,
     /// The post-use review a break-glass request opens.
     pub review: Option<NewReview>,
+    /// Who must be told of it (a break-glass grant's owner and security group).
+    pub notify: Vec<NewNotification>,
+}
+
+/// A signed tree head of the audit log, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// How many events the tree holds.
+    pub size: u64,
+    /// Their tree hash.
+    pub root: TreeHash,
+    /// The C2SP signed note, exactly as signed.
+    pub note: String,
+    /// When it was signed.
+    pub created_at: Timestamp,
+}
+
+/// How many requests of one kind are in one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCount {
+    /// The kind.
+    pub kind: RequestKind,
+    /// The status.
+    pub status: RequestStatus,
+    /// How many.
+    pub count: u64,
 }
 
 /// A break-glass post-use review to open.
@@ -312,6 +348,26 @@ pub struct Evidence {
     pub at: Timestamp,
 }
 
+/// The event that ends an execution carries its evidence, so the audit chain (and every
+/// evidence bundle built from it) covers the receipts and read-backs, not only the evidence
+/// table.
+pub(crate) fn with_evidence(event: NewAuditEvent, evidence: &[Evidence]) -> NewAuditEvent {
+    if evidence.is_empty() {
+        return event;
+    }
+    let items: Vec<serde_json::Value> = evidence
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "kind": e.kind.as_str(),
+                "at": e.at.to_string(),
+                "data": e.data,
+            })
+        })
+        .collect();
+    event.data_field("evidence", items)
+}
+
 /// The storage port. Every method is one transaction.
 ///
 /// Methods that change governed state append their audit event in the same transaction, so a
@@ -334,6 +390,29 @@ pub trait Store: Send + Sync + 'static {
     /// The audit events with `after < seq <= through`, in seq order. Ranges, unlike pages,
     /// can be read concurrently.
     async fn audit_range(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>>;
+
+    /// The audit events that name any of `subjects` (`kind:id`), in seq order.
+    async fn audit_events_about(&self, subjects: &[String]) -> StoreResult<Vec<AuditEvent>>;
+
+    /// The hashes of the audit events with `after < seq <= through`, in seq order: the
+    /// leaves of the log's Merkle tree.
+    async fn audit_leaf_hashes(&self, after: u64, through: u64) -> StoreResult<Vec<AuditHash>>;
+
+    /// The Merkle tree's kept tiles from index `from` on (tile `i` is the tree hash of
+    /// events `256·i + 1 ..= 256·i + 256`).
+    async fn audit_tiles(&self, from: u64) -> StoreResult<Vec<TreeHash>>;
+
+    /// Keeps tiles `first, first + 1, …`, leaving any already kept as they are.
+    async fn add_audit_tiles(&self, first: u64, hashes: Vec<TreeHash>) -> StoreResult<()>;
+
+    /// Keeps a signed checkpoint, leaving one of the same size as it is.
+    async fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> StoreResult<()>;
+
+    /// Every signed checkpoint, smallest first.
+    async fn checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>>;
+
+    /// The newest (largest) signed checkpoint, if any.
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
 
     /// The newest audit event's seq and hash, or `None` for an empty log.
     async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>>;
@@ -571,15 +650,36 @@ pub trait Store: Send + Sync + 'static {
     async fn overdue_reviews(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PostUseReview>>;
 
     /// Escalates an open review still due at `seen_due` to `assignee`, due again at `due_at`,
-    /// with its audit event; a review that moved meanwhile is a [`StoreError::Conflict`].
+    /// with its audit event and the notifications telling the new reviewers; a review that
+    /// moved meanwhile is a [`StoreError::Conflict`].
     async fn escalate_review(
         &self,
         id: ReviewId,
         seen_due: Timestamp,
         assignee: Option<PrincipalId>,
         due_at: Timestamp,
+        notify: Vec<NewNotification>,
         event: NewAuditEvent,
     ) -> StoreResult<()>;
+
+    /// Up to `limit` of `recipient`'s notifications older than `before` (from the newest when
+    /// `None`), newest first.
+    async fn notifications(
+        &self,
+        recipient: PrincipalId,
+        before: Option<NotificationId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>>;
+
+    /// Requests of `kinds` submitted at or after `since`, counted by kind and status.
+    async fn request_counts(
+        &self,
+        kinds: &[RequestKind],
+        since: Timestamp,
+    ) -> StoreResult<Vec<RequestCount>>;
+
+    /// How many grants are past their end at `now` and not yet read back as removed.
+    async fn overdue_expiries(&self, now: Timestamp) -> StoreResult<u64>;
 
     /// How long each grant that expired at or after `since` took from its end to the
     /// read-back that showed it gone (the expiry lag), in no particular order.
@@ -642,4 +742,144 @@ pub trait Store: Send + Sync + 'static {
         sealed: uuid::Uuid,
         event: NewAuditEvent,
     ) -> StoreResult<()>;
+
+    /// Every grant of `system`, whatever its status, with the account and entitlement keys it
+    /// is live under, streamed in byte order of (account key, entitlement key): reconciliation
+    /// merges it with sorted live state without holding either.
+    fn governed_grants(&self, system: SystemId) -> BoxStream<'_, StoreResult<GovernedGrant>>;
+
+    /// Every account of `system` mapped to an identity, streamed in byte order of its key.
+    fn governed_accounts(&self, system: SystemId) -> BoxStream<'_, StoreResult<GovernedAccount>>;
+
+    /// Records the gaps one reconciliation of `system` saw at `now`, in one transaction with
+    /// one `finding.opened` audit event per new finding's batch: each opens a finding or
+    /// updates the unresolved one with the same key. Returns the findings as they now stand.
+    async fn record_findings(
+        &self,
+        system: SystemId,
+        seen: Vec<SeenFinding>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Finding>>;
+
+    /// Ends a reconciliation of `system` that started at `run.started_at`: every finding the
+    /// run did not see again is resolved, and the run is kept, with a `reconciliation.finished`
+    /// audit event. Returns the findings resolved.
+    async fn finish_reconciliation(
+        &self,
+        run: ReconciliationRun,
+        event: NewAuditEvent,
+    ) -> StoreResult<Vec<FindingId>>;
+
+    /// Reopens accepted findings whose acceptance ended at or before `now`, with one audit
+    /// event each; returns them.
+    async fn reopen_accepted(&self, now: Timestamp) -> StoreResult<Vec<Finding>>;
+
+    /// Accepts an open finding, with its audit event; one not open is a
+    /// [`StoreError::Conflict`].
+    async fn accept_finding(
+        &self,
+        id: FindingId,
+        acceptance: Acceptance,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Links an open finding to the governed request that remediates (or adopts) it: it
+    /// becomes `remediating`, with its audit event; one not open is a
+    /// [`StoreError::Conflict`].
+    async fn remediate_finding(
+        &self,
+        id: FindingId,
+        request: RequestId,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Moves a remediating finding back to `open` (its request ended without fixing it), with
+    /// its audit event; `false`, and nothing written, when it is no longer remediating.
+    async fn reopen_finding(
+        &self,
+        id: FindingId,
+        note: &str,
+        event: NewAuditEvent,
+    ) -> StoreResult<bool>;
+
+    /// One finding.
+    async fn finding(&self, id: FindingId) -> StoreResult<Option<Finding>>;
+
+    /// A page of findings in id order.
+    async fn findings(&self, query: FindingQuery) -> StoreResult<Vec<Finding>>;
+
+    /// The remediating findings of `system`, each with its request's kind and status.
+    async fn remediating_findings(
+        &self,
+        system: SystemId,
+    ) -> StoreResult<Vec<(Finding, RequestKind, RequestStatus)>>;
+
+    /// The latest finished reconciliation of every system that has one.
+    async fn latest_reconciliations(&self) -> StoreResult<Vec<ReconciliationRun>>;
+    /// Up to `limit` requests that `filter` selects, newest first.
+    async fn requests_page(&self, filter: RequestFilter, limit: u32) -> StoreResult<Vec<Request>>;
+
+    /// Up to `limit` grants that `filter` selects, newest first.
+    async fn grants_page(&self, filter: GrantFilter, limit: u32) -> StoreResult<Vec<Grant>>;
+
+    /// Up to `limit` identities that `filter` selects, by name.
+    async fn identities_page(
+        &self,
+        filter: IdentityFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<Identity>>;
+
+    /// Up to `limit` systems named after `after`, by name.
+    async fn systems_page(&self, after: Option<String>, limit: u32) -> StoreResult<Vec<System>>;
+
+    /// Up to `limit` entitlements that `filter` selects, by id.
+    async fn entitlements_page(
+        &self,
+        filter: EntitlementFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<Entitlement>>;
+
+    /// One identity by id.
+    async fn identity(&self, id: IdentityId) -> StoreResult<Option<Identity>>;
+
+    /// One identity by its (unique) name.
+    async fn identity_named(&self, name: &str) -> StoreResult<Option<Identity>>;
+
+    /// One system by id.
+    async fn system(&self, id: SystemId) -> StoreResult<Option<System>>;
+
+    /// One system by its (unique) name.
+    async fn system_named(&self, name: &str) -> StoreResult<Option<System>>;
+
+    /// One entitlement by id.
+    async fn entitlement(&self, id: EntitlementId) -> StoreResult<Option<Entitlement>>;
+
+    /// One entitlement by its system and key.
+    async fn entitlement_keyed(
+        &self,
+        system: SystemId,
+        key: &str,
+    ) -> StoreResult<Option<Entitlement>>;
+
+    /// One principal by e-mail.
+    async fn principal_by_email(&self, email: &str) -> StoreResult<Option<Principal>>;
+
+    /// Every decision recorded on a request, oldest first.
+    async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>>;
+
+    /// Stores a new API token (its hash, never the token) with its audit event.
+    async fn create_api_token(&self, token: ApiToken, event: NewAuditEvent) -> StoreResult<()>;
+
+    /// The token with this hash, if any (revoked and expired ones included: the caller
+    /// decides).
+    async fn api_token(&self, hash: TokenHash) -> StoreResult<Option<ApiToken>>;
+
+    /// Revokes a token at `now` with its audit event; an unknown token is
+    /// [`StoreError::NotFound`], one already revoked a [`StoreError::Conflict`].
+    async fn revoke_api_token(
+        &self,
+        id: ApiTokenId,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> StoreResult<ApiToken>;
 }

@@ -195,3 +195,61 @@ pub(crate) fn ttl(what: &str, secs: i64) -> Result<writ_domain::Ttl, StoreError>
     let secs = u64::try_from(secs).map_err(|e| StoreError::corrupt(what, e))?;
     writ_domain::Ttl::from_secs(secs).map_err(|e| StoreError::corrupt(what, e))
 }
+
+/// A value bound to a numbered placeholder of a query built from constants (filters).
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    /// An id.
+    Uuid(uuid::Uuid),
+    /// An integer (a number, an instant in microseconds).
+    Int(i64),
+    /// Text (a status, a name).
+    Text(String),
+}
+
+/// The `WHERE` clauses of a filtered list and the values they bind, numbered in order.
+#[derive(Debug, Default)]
+pub(crate) struct Filters {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Filters {
+    /// Adds `clause`, whose `$?` is replaced by the next placeholder number, binding `arg`.
+    pub(crate) fn and(&mut self, clause: &str, arg: Arg) {
+        self.args.push(arg);
+        self.clauses
+            .push(clause.replace("$?", &format!("${}", self.args.len())));
+    }
+
+    /// Adds `clause` with two `$?`, numbered in order, binding `first` and `second`.
+    pub(crate) fn and_pair(&mut self, clause: &str, first: Arg, second: Arg) {
+        self.args.push(first);
+        let clause = clause.replacen("$?", &format!("${}", self.args.len()), 1);
+        self.args.push(second);
+        let clause = clause.replacen("$?", &format!("${}", self.args.len()), 1);
+        self.clauses.push(clause);
+    }
+
+    /// Adds `clause` when `arg` is given.
+    pub(crate) fn and_some<T>(
+        &mut self,
+        clause: &str,
+        value: Option<T>,
+        arg: impl FnOnce(T) -> Arg,
+    ) {
+        if let Some(value) = value {
+            self.and(clause, arg(value));
+        }
+    }
+
+    /// `WHERE a AND b …`, or nothing when there is no clause, and the values to bind.
+    pub(crate) fn into_parts(self) -> (String, Vec<Arg>) {
+        let sql = if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        };
+        (sql, self.args)
+    }
+}

@@ -535,6 +535,7 @@ fn submission(
         decided_on: None,
         route,
         review: None,
+        notify: Vec::new(),
     }
 }
 

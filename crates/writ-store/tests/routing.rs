@@ -63,6 +63,7 @@ fn submission(
         decided_on: None,
         route,
         review: None,
+        notify: Vec::new(),
     }
 }
 

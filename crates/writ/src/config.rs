@@ -25,6 +25,7 @@ const KNOWN_ENV: &[&str] = &[
     "WRIT_LISTEN",
     "WRIT_POLICY_DIR",
     "WRIT_SECRET_KEY_FILE",
+    "WRIT_AUDIT_SIGNING_KEY_FILE",
     "WRIT_URL",
     "WRIT_TOKEN",
 ];
@@ -55,6 +56,62 @@ struct FileConfig {
     sla: Option<writ_domain::SlaPolicy>,
     secret_key_file: Option<PathBuf>,
     handover_grace: Option<writ_domain::Ttl>,
+    audit_signing_key_file: Option<PathBuf>,
+    checkpoints: Option<CheckpointsFile>,
+    reconcile: Option<ReconcileConfig>,
+    oidc: Option<OidcFile>,
+}
+
+/// `[oidc]` in `writ.toml`: portal login with an OpenID Connect provider.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcFile {
+    /// The issuer URL (its discovery document is under it).
+    issuer: String,
+    /// writ's client id at the provider.
+    client_id: String,
+    /// A file holding writ's client secret.
+    client_secret_file: PathBuf,
+    /// `https://writ.example/portal/login/callback`; an `https` URL makes cookies `Secure`.
+    redirect_url: String,
+}
+
+/// `[checkpoints]` in `writ.toml`: how often `writ serve` signs the audit log's tree head.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointsFile {
+    /// Sign once this many events were appended since the last checkpoint.
+    every_events: Option<u64>,
+    /// Sign at least this often while events are appended (e.g. `10m`).
+    every: Option<writ_domain::Ttl>,
+}
+
+/// How often `writ serve` signs a checkpoint: after this many new events, or this long after
+/// the last one when anything was appended.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointSchedule {
+    /// Events.
+    pub every_events: u64,
+    /// Time.
+    pub every: std::time::Duration,
+}
+
+/// `[reconcile]` in `writ.toml`: how often systems are reconciled, and per system
+/// (`[reconcile.systems.NAME]`) its interval and remediation mode.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReconcileConfig {
+    interval: Option<writ_domain::Ttl>,
+    #[serde(default)]
+    systems: std::collections::HashMap<String, SystemReconcileConfig>,
+}
+
+/// `[reconcile.systems.NAME]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SystemReconcileConfig {
+    mode: Option<writ_domain::RemediationMode>,
+    interval: Option<writ_domain::Ttl>,
 }
 
 /// `[roles]` in `writ.toml`: the identity provider's groups that carry writ's roles.
@@ -86,6 +143,15 @@ pub struct Config {
     pub secret_key_file: Option<PathBuf>,
     /// How long a departed owner's identity waits for its new owner before it is suspended.
     pub handover_grace: std::time::Duration,
+    /// The Ed25519 key that signs audit checkpoints (`writ keys generate`); without one,
+    /// `writ serve` signs none.
+    pub audit_signing_key_file: Option<PathBuf>,
+    /// How often `writ serve` signs a checkpoint.
+    pub checkpoints: CheckpointSchedule,
+    /// How often each system is reconciled and what reconciliation may remediate.
+    pub reconcile: writ_core::reconcile::ReconcileSettings,
+    /// Portal login with OpenID Connect, when `[oidc]` is configured.
+    pub oidc: Option<writ_server::OidcSettings>,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -125,9 +191,23 @@ impl Config {
                 .map_or(writ_core::requests::DEFAULT_HANDOVER_GRACE, |t| {
                     t.as_duration()
                 }),
+            reconcile: reconcile(file.reconcile.unwrap_or_default()),
             secret_key_file: std::env::var_os("WRIT_SECRET_KEY_FILE")
                 .map(PathBuf::from)
                 .or(file.secret_key_file),
+            audit_signing_key_file: std::env::var_os("WRIT_AUDIT_SIGNING_KEY_FILE")
+                .map(PathBuf::from)
+                .or(file.audit_signing_key_file),
+            checkpoints: {
+                let given = file.checkpoints.unwrap_or_default();
+                CheckpointSchedule {
+                    every_events: given.every_events.unwrap_or(10_000),
+                    every: given
+                        .every
+                        .map_or(std::time::Duration::from_secs(600), |t| t.as_duration()),
+                }
+            },
+            oidc: file.oidc.map(oidc).transpose()?,
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
     }
@@ -139,6 +219,39 @@ fn roles(config: RolesConfig) -> writ_core::requests::Roles {
         admin_group: config.admin_group.unwrap_or(defaults.admin_group),
         auditor_group: config.auditor_group.unwrap_or(defaults.auditor_group),
         security_group: config.security_group.unwrap_or(defaults.security_group),
+    }
+}
+
+/// `[oidc]` with its client secret read from its file.
+fn oidc(file: OidcFile) -> anyhow::Result<writ_server::OidcSettings> {
+    Ok(writ_server::OidcSettings {
+        client_secret: read_secret(&file.client_secret_file)
+            .context("[oidc] client_secret_file")?,
+        issuer: file.issuer,
+        client_id: file.client_id,
+        redirect_url: file.redirect_url,
+    })
+}
+
+fn reconcile(config: ReconcileConfig) -> writ_core::reconcile::ReconcileSettings {
+    let defaults = writ_core::reconcile::ReconcileSettings::default();
+    writ_core::reconcile::ReconcileSettings {
+        interval: config
+            .interval
+            .map_or(defaults.interval, |t| t.as_duration()),
+        systems: config
+            .systems
+            .into_iter()
+            .map(|(name, system)| {
+                (
+                    name,
+                    writ_core::reconcile::SystemSettings {
+                        mode: system.mode.unwrap_or_default(),
+                        interval: system.interval.map(|t| t.as_duration()),
+                    },
+                )
+            })
+            .collect(),
     }
 }
 
@@ -169,6 +282,19 @@ fn unknown_env_vars(names: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 impl Config {
+    /// How the portal is set up: OIDC login if configured, and `Secure` cookies when writ is
+    /// reached over TLS (the OIDC redirect URL is `https`).
+    pub fn portal(&self) -> writ_server::PortalConfig {
+        writ_server::PortalConfig {
+            secure_cookies: self
+                .oidc
+                .as_ref()
+                .is_some_and(|o| o.redirect_url.starts_with("https://")),
+            demo: None,
+            oidc: self.oidc.clone().map(writ_server::Oidc::new),
+        }
+    }
+
     /// The sealer over the configured secret key, if one is configured; a key file that is
     /// unreadable, malformed or readable by others is an error.
     pub fn sealer(&self) -> anyhow::Result<Option<std::sync::Arc<writ_core::rotate::Sealer>>> {
@@ -180,6 +306,18 @@ impl Config {
         Ok(Some(std::sync::Arc::new(writ_core::rotate::Sealer::new(
             &key,
         ))))
+    }
+
+    /// The checkpoint signer over the configured audit signing key, if one is configured.
+    pub fn checkpoint_signer(
+        &self,
+    ) -> anyhow::Result<Option<std::sync::Arc<writ_domain::checkpoint::NoteSigner>>> {
+        let Some(path) = &self.audit_signing_key_file else {
+            return Ok(None);
+        };
+        Ok(Some(std::sync::Arc::new(writ_core::evidence::read_signer(
+            path,
+        )?)))
     }
 
     /// The shipped policies plus the operator's, validated; an invalid set is an error that
@@ -209,6 +347,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn oidc_reads_its_client_secret_from_a_file_and_never_shows_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("oidc");
+        std::fs::write(&secret, "s3cret-value\n").unwrap();
+        let file: FileConfig = toml::from_str(&format!(
+            "[oidc]\nissuer = 'https://idp.example'\nclient_id = 'writ'\nclient_secret_file = '{}'\nredirect_url = 'https://writ.example/portal/login/callback'",
+            secret.display()
+        ))
+        .unwrap();
+        let settings = oidc(file.oidc.unwrap()).unwrap();
+        assert_eq!(settings.client_secret, "s3cret-value");
+        assert!(!format!("{settings:?}").contains("s3cret"));
+        let err = toml::from_str::<FileConfig>(
+            "[oidc]\nissuer = 'x'\nclient_id = 'w'\nclient_secret = 'inline'\nredirect_url = 'x'",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("client_secret"),
+            "secrets only by file: {err}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_in_the_file_are_errors() {
         let err = toml::from_str::<FileConfig>("databse_url = 'sqlite://x.db'").unwrap_err();
         assert!(err.to_string().contains("databse_url"), "{err}");
@@ -222,6 +383,34 @@ mod tests {
         assert_eq!(sla.standard, writ_domain::SlaPolicy::default().standard);
         let err = toml::from_str::<FileConfig>("[sla]\nprivileged = 'soon'").unwrap_err();
         assert!(err.to_string().contains("soon"), "{err}");
+    }
+
+    #[test]
+    fn reconciliation_is_configured_per_system_with_report_by_default() {
+        let file: FileConfig = toml::from_str(
+            "[reconcile]\ninterval = '30m'\n[reconcile.systems.ledger]\nmode = 'restore_missing'\ninterval = '5m'",
+        )
+        .unwrap();
+        let settings = reconcile(file.reconcile.unwrap());
+        let name = |n: &str| writ_domain::Name::parse(n).unwrap();
+        assert_eq!(
+            settings.mode(&name("ledger")),
+            writ_domain::RemediationMode::RestoreMissing
+        );
+        assert_eq!(
+            settings.interval(&name("ledger")),
+            std::time::Duration::from_secs(300)
+        );
+        assert_eq!(
+            settings.mode(&name("files")),
+            writ_domain::RemediationMode::Report
+        );
+        assert_eq!(
+            settings.interval(&name("files")),
+            std::time::Duration::from_secs(1800)
+        );
+        let err = toml::from_str::<FileConfig>("[reconcile.systems.x]\nmode = 'fix'").unwrap_err();
+        assert!(err.to_string().contains("fix"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod client;
 mod commands;
 mod config;
 mod logging;
@@ -10,10 +11,6 @@ mod logging;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// Exit code when the audit chain is broken (distinct from "could not run", which is 1,
-/// and from a usage error, which is 2).
-const EXIT_CHAIN_BROKEN: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -31,11 +28,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", one_line(&format!("{err:#}")));
-            if err.downcast_ref::<commands::ChainBroken>().is_some() {
-                ExitCode::from(EXIT_CHAIN_BROKEN)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(client::exit::code(&err))
         }
     }
 }

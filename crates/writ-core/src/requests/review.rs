@@ -3,7 +3,10 @@
 //! overdue review escalates to the security group. Nobody reviews their own break-glass.
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{Category, PostUseReview, PrincipalId, ReviewClosure, ReviewId, ReviewStatus};
+use writ_domain::{
+    Category, NewNotification, NotificationTopic, PostUseReview, PrincipalId, ReviewClosure,
+    ReviewId, ReviewStatus,
+};
 use writ_store::StoreError;
 
 use super::Requests;
@@ -130,9 +133,15 @@ impl Requests {
                     "due_at": due_at.to_string(),
                     "escalation": review.escalation + 1,
                 }));
+                let notify = NewNotification::to_each(
+                    assignee,
+                    NotificationTopic::ReviewEscalated,
+                    review.request,
+                    "a break-glass post-use review went overdue and now waits for you",
+                );
                 match self
                     .store
-                    .escalate_review(review.id, review.due_at, assignee, due_at, event)
+                    .escalate_review(review.id, review.due_at, assignee, due_at, notify, event)
                     .await
                 {
                     Ok(()) => escalated += 1,

@@ -4,10 +4,11 @@
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
 use writ_domain::job::{JobPayload, NewJob};
 use writ_domain::{
-    ApprovalStage, Category, EntitlementId, ExternalRef, IdentityId, PrincipalId, Request,
-    RequestEvent, RequestId, RequestKind, RequestNumber, RequestStatus, Risk, Timestamp, Ttl,
+    ApprovalStage, Category, EntitlementId, ExternalRef, IdentityId, NewNotification,
+    NotificationTopic, PrincipalId, Request, RequestEvent, RequestId, RequestKind, RequestNumber,
+    RequestStatus, Risk, Timestamp, Ttl,
 };
-use writ_policy::{DecisionRecord, SubmitInput, has_security_stage, required_stages};
+use writ_policy::{DecisionRecord, RequestFacts, SubmitInput, has_security_stage, required_stages};
 use writ_store::{NewReview, RequestDecision, Submission};
 
 use super::Requests;
@@ -163,13 +164,17 @@ impl Requests {
                 assignee: Some(facts.request.identity.owner.id),
                 due_at: self.sla.due(Category::Emergency, now),
             });
-        if review.is_some() {
+        let notify = match review {
+            Some(_) => self.break_glass_notices(&request, &facts.request).await?,
+            None => Vec::new(),
+        };
+        if !notify.is_empty() {
             audit = audit.data_field(
-                "notify",
-                serde_json::json!({
-                    "owner": facts.request.identity.owner.id.to_string(),
-                    "group": self.roles.security_group,
-                }),
+                "notified",
+                notify
+                    .iter()
+                    .map(|n| n.recipient.to_string())
+                    .collect::<Vec<_>>(),
             );
         }
         let request = self
@@ -182,12 +187,46 @@ impl Requests {
                 decided_on: facts.decided_on,
                 route,
                 review,
+                notify,
             })
             .await?;
         Ok(Submitted {
             request,
             explanation,
         })
+    }
+
+    /// Break-glass access granted at once tells the identity's owner and every member of the
+    /// security group, in the transaction that grants it; the requester is never told of their
+    /// own emergency access as though they were its reviewer.
+    async fn break_glass_notices(
+        &self,
+        request: &Request,
+        facts: &RequestFacts,
+    ) -> Result<Vec<NewNotification>, CoreError> {
+        let security = self
+            .store
+            .principals_in_group(&self.roles.security_group)
+            .await?;
+        let entitlement = facts
+            .entitlement
+            .as_ref()
+            .map(|e| format!("{} on {}", e.name, e.system))
+            .unwrap_or_default();
+        // The number is allocated as the request is written; the inbox shows it beside this.
+        let summary = format!(
+            "break-glass: {} holds {entitlement} now; its post-use review waits for you",
+            facts.identity.name
+        );
+        let recipients = std::iter::once(facts.identity.owner.id)
+            .chain(security.iter().map(|p| p.id))
+            .filter(|p| *p != request.requester);
+        Ok(NewNotification::to_each(
+            recipients,
+            NotificationTopic::BreakGlassUsed,
+            request.id,
+            &summary,
+        ))
     }
 
     pub(super) async fn decide_submit(

@@ -4,7 +4,6 @@
 //! and the row, so a ciphertext moved to another row or request does not open.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::Path;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -76,21 +75,8 @@ impl SecretKey {
     /// Writes a new key to `path`, which must not exist yet, readable by its owner only.
     pub fn write_new(path: &Path) -> Result<(), CoreError> {
         let key = Self::generate()?;
-        let shown = path.display();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(path)
-            .map_err(|e| CoreError::Invalid(format!("cannot create `{shown}`: {e}")))?;
         let text = Zeroizing::new(format!("{}\n", hex::encode(key.0.as_slice())));
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| CoreError::Invalid(format!("cannot write `{shown}`: {e}")))
+        crate::keys::write_new_private(path, &text)
     }
 }
 
@@ -169,11 +155,7 @@ fn associated_data(request: RequestId, row: uuid::Uuid) -> Vec<u8> {
     format!("writ/sealed-secret/v1/{request}/{row}").into_bytes()
 }
 
-/// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn random(buf: &mut [u8]) -> Result<(), CoreError> {
-    getrandom::fill(buf)
-        .map_err(|e| CoreError::Internal(format!("the operating system's CSPRNG failed: {e}")))
-}
+pub(crate) use crate::keys::random;
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! acknowledged change survives a power loss. Audit appends are serialised by a
 //! transaction-scoped advisory lock; job claims use `FOR UPDATE SKIP LOCKED`.
 
+mod governed;
 mod scan;
 
 /// What the shared queries are compiled against (see the crate docs).
@@ -43,10 +44,20 @@ mod audit;
 mod catalog;
 #[path = "../shared/credentials.rs"]
 mod credentials;
+#[path = "../shared/evidence.rs"]
+mod evidence;
 #[path = "../shared/execution.rs"]
 mod execution;
+#[path = "../shared/figures.rs"]
+mod figures;
+#[path = "../shared/findings.rs"]
+mod findings;
 #[path = "../shared/jobs.rs"]
 mod jobs;
+#[path = "../shared/listing.rs"]
+mod listing;
+#[path = "../shared/notifications.rs"]
+mod notifications;
 #[path = "../shared/removal.rs"]
 mod removal;
 #[path = "../shared/requests.rs"]
@@ -61,6 +72,8 @@ mod routing;
 mod schema;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
+#[path = "../shared/tokens.rs"]
+mod tokens;
 #[path = "../shared/transfer.rs"]
 mod transfer;
 
@@ -128,6 +141,22 @@ impl PgStore {
 
     fn reads(&self) -> &Pool {
         &self.pool
+    }
+
+    /// A system's grants in byte order of their keys, streamed.
+    fn scan_grants(
+        &self,
+        system: writ_domain::SystemId,
+    ) -> futures_util::stream::BoxStream<'_, StoreResult<crate::GovernedGrant>> {
+        governed::grants(&self.pool, system)
+    }
+
+    /// A system's accounts in byte order of their keys, streamed.
+    fn scan_accounts(
+        &self,
+        system: writ_domain::SystemId,
+    ) -> futures_util::stream::BoxStream<'_, StoreResult<crate::GovernedAccount>> {
+        governed::accounts(&self.pool, system)
     }
 
     async fn scan_audit(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {

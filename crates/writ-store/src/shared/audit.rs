@@ -38,7 +38,35 @@ pub(super) async fn append(
         .await?;
         sealed.push(event);
     }
+    index_subjects(tx, &sealed).await?;
     Ok(sealed)
+}
+
+/// Records which things each event touches, in one statement for the whole batch.
+async fn index_subjects(tx: &mut Connection, events: &[AuditEvent]) -> Result<(), StoreError> {
+    let mut pairs: Vec<(&str, i64)> = events
+        .iter()
+        .flat_map(|e| e.subjects.iter().map(move |s| (s.as_str(), e.seq as i64)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    // Chunks keep a statement's parameters well under either backend's limit.
+    for chunk in pairs.chunks(1000) {
+        // Placeholders only: the text depends on nothing but the number of pairs.
+        let mut sql = String::from("INSERT INTO audit_subjects (subject, seq) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+        }
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (subject, seq) in chunk {
+            insert = insert.bind(*subject).bind(*seq);
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn page(

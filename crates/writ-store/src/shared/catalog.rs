@@ -8,21 +8,21 @@ use writ_domain::{
 };
 
 use crate::error::StoreError;
-use crate::rows::{from_json, parsed, to_json, ttl};
+use crate::rows::{Arg, from_json, parsed, to_json, ttl};
 
 use super::{Connection, Db, Pool};
 
 /// Everything in the catalog, in name order.
 pub(super) async fn load(pool: &Pool) -> Result<Catalog, StoreError> {
-    let mut principals = principals(pool, "ORDER BY email", None).await?;
+    let mut principals = principals(pool, "ORDER BY email", Vec::new()).await?;
     // writ itself is no part of any catalog file.
     principals.retain(|p| p.id != PrincipalId::SYSTEM);
     Ok(Catalog {
         principals,
-        systems: systems(pool, "ORDER BY name", None).await?,
-        entitlements: entitlements(pool, "ORDER BY name", None).await?,
+        systems: systems(pool, "ORDER BY name", Vec::new()).await?,
+        entitlements: entitlements(pool, "ORDER BY name", Vec::new()).await?,
         sod_rules: sod_rules(pool, "ORDER BY name").await?,
-        identities: identities(pool, "ORDER BY name", None).await?,
+        identities: identities(pool, "ORDER BY name", Vec::new()).await?,
     })
 }
 
@@ -31,12 +31,14 @@ pub(super) async fn principal(
     conn: &mut Connection,
     id: PrincipalId,
 ) -> Result<Option<Principal>, StoreError> {
-    Ok(principals(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+    Ok(principals(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
+        .await?
+        .pop())
 }
 
 /// Every active principal, by id.
 pub(super) async fn active_principals(pool: &Pool) -> Result<Vec<Principal>, StoreError> {
-    principals(pool, "WHERE active = TRUE ORDER BY id", None).await
+    principals(pool, "WHERE active = TRUE ORDER BY id", Vec::new()).await
 }
 
 /// One identity by id.
@@ -44,7 +46,9 @@ pub(super) async fn identity(
     conn: &mut Connection,
     id: IdentityId,
 ) -> Result<Option<Identity>, StoreError> {
-    Ok(identities(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+    Ok(identities(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
+        .await?
+        .pop())
 }
 
 /// One entitlement by id.
@@ -52,7 +56,9 @@ pub(super) async fn entitlement(
     conn: &mut Connection,
     id: EntitlementId,
 ) -> Result<Option<Entitlement>, StoreError> {
-    Ok(entitlements(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+    Ok(entitlements(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
+        .await?
+        .pop())
 }
 
 /// One system by id.
@@ -60,7 +66,9 @@ pub(super) async fn system(
     conn: &mut Connection,
     id: SystemId,
 ) -> Result<Option<System>, StoreError> {
-    Ok(systems(conn, BY_ID, Some(id.as_uuid())).await?.pop())
+    Ok(systems(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
+        .await?
+        .pop())
 }
 
 /// Every SoD rule (few by nature; the caller picks those that name its entitlement).
@@ -70,20 +78,25 @@ pub(super) async fn all_sod_rules(conn: &mut Connection) -> Result<Vec<SodRule>,
 
 const BY_ID: &str = "WHERE id = $1";
 
-/// Runs `{select} {tail}`, binding `id` when given. `tail` is always a constant of this file.
-async fn fetch<'c, E, R>(
+/// Runs `{select} {tail}`, binding `args` in order. `tail` is built only from constants and
+/// numbered placeholders, never from input.
+pub(super) async fn fetch<'c, E, R>(
     executor: E,
     select: &str,
     tail: &str,
-    id: Option<uuid::Uuid>,
+    args: Vec<Arg>,
 ) -> Result<Vec<R>, StoreError>
 where
     E: sqlx::Executor<'c, Database = Db>,
     R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
 {
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} {tail}")));
-    if let Some(id) = id {
-        query = query.bind(id);
+    for arg in args {
+        query = match arg {
+            Arg::Uuid(value) => query.bind(value),
+            Arg::Int(value) => query.bind(value),
+            Arg::Text(value) => query.bind(value),
+        };
     }
     Ok(query.fetch_all(executor).await?)
 }
@@ -214,13 +227,13 @@ type PrincipalRow = (
     bool,
 );
 
-async fn principals<'c, E: sqlx::Executor<'c, Database = Db>>(
+pub(super) async fn principals<'c, E: sqlx::Executor<'c, Database = Db>>(
     executor: E,
     tail: &str,
-    id: Option<uuid::Uuid>,
+    args: Vec<Arg>,
 ) -> Result<Vec<Principal>, StoreError> {
     let select = "SELECT id, external_id, email, name, manager_id, groups, active FROM principals";
-    let rows: Vec<PrincipalRow> = fetch(executor, select, tail, id).await?;
+    let rows: Vec<PrincipalRow> = fetch(executor, select, tail, args).await?;
     rows.into_iter()
         .map(|(id, external_id, email, name, manager, groups, active)| {
             Ok(Principal {
@@ -246,14 +259,14 @@ type SystemRow = (
     String,
 );
 
-async fn systems<'c, E: sqlx::Executor<'c, Database = Db>>(
+pub(super) async fn systems<'c, E: sqlx::Executor<'c, Database = Db>>(
     executor: E,
     tail: &str,
-    id: Option<uuid::Uuid>,
+    args: Vec<Arg>,
 ) -> Result<Vec<System>, StoreError> {
     let select =
         "SELECT id, name, connector, config, owner_id, environment, criticality FROM systems";
-    let rows: Vec<SystemRow> = fetch(executor, select, tail, id).await?;
+    let rows: Vec<SystemRow> = fetch(executor, select, tail, args).await?;
     rows.into_iter()
         .map(
             |(id, name, connector, config, owner, environment, criticality)| {
@@ -288,15 +301,15 @@ type EntitlementRow = (
     uuid::Uuid,
 );
 
-async fn entitlements<'c, E: sqlx::Executor<'c, Database = Db>>(
+pub(super) async fn entitlements<'c, E: sqlx::Executor<'c, Database = Db>>(
     executor: E,
     tail: &str,
-    id: Option<uuid::Uuid>,
+    args: Vec<Arg>,
 ) -> Result<Vec<Entitlement>, StoreError> {
     let select = "SELECT id, system_id, key, name, description, risk, environment, default_ttl_secs, \
          max_ttl_secs, requestable, allowed_identity_kinds, approval_stages, break_glass_ttl_secs, owner_id \
          FROM entitlements";
-    let rows: Vec<EntitlementRow> = fetch(executor, select, tail, id).await?;
+    let rows: Vec<EntitlementRow> = fetch(executor, select, tail, args).await?;
     rows.into_iter().map(entitlement_from).collect()
 }
 
@@ -344,7 +357,7 @@ async fn sod_rules<'c, E: sqlx::Executor<'c, Database = Db>>(
 ) -> Result<Vec<SodRule>, StoreError> {
     let select = "SELECT id, name, entitlement_ids, scope, severity FROM sod_rules";
     let rows: Vec<(uuid::Uuid, String, String, String, String)> =
-        fetch(executor, select, tail, None).await?;
+        fetch(executor, select, tail, Vec::new()).await?;
     rows.into_iter()
         .map(|(id, name, entitlements, scope, severity)| {
             Ok(SodRule {
@@ -370,13 +383,13 @@ type IdentityRow = (
     i64,
 );
 
-async fn identities<'c, E: sqlx::Executor<'c, Database = Db>>(
+pub(super) async fn identities<'c, E: sqlx::Executor<'c, Database = Db>>(
     executor: E,
     tail: &str,
-    id: Option<uuid::Uuid>,
+    args: Vec<Arg>,
 ) -> Result<Vec<Identity>, StoreError> {
     let select = "SELECT id, name, kind, owner_id, team, purpose, environment, status, created_at FROM identities";
-    let rows: Vec<IdentityRow> = fetch(executor, select, tail, id).await?;
+    let rows: Vec<IdentityRow> = fetch(executor, select, tail, args).await?;
     rows.into_iter()
         .map(
             |(id, name, kind, owner, team, purpose, environment, status, created_at)| {

@@ -237,6 +237,11 @@ pub(super) async fn next_number(tx: &mut Connection) -> Result<RequestNumber, St
     let n: i64 = sqlx::query_scalar(super::next_request_number!())
         .fetch_one(&mut *tx)
         .await?;
+    number(n)
+}
+
+/// A stored request number, which must be positive.
+pub(super) fn number(n: i64) -> Result<RequestNumber, StoreError> {
     let n = u64::try_from(n).map_err(|e| StoreError::corrupt("request number", e))?;
     RequestNumber::new(n).map_err(|e| StoreError::corrupt("request number", e))
 }
@@ -250,15 +255,12 @@ pub(super) fn request_from(
     let what = what.as_str();
     let text =
         |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
-    let number: i64 = row.try_get("number")?;
+    let stored_number: i64 = row.try_get("number")?;
     let plan_hash: Option<Vec<u8>> = row.try_get("plan_hash")?;
     let external_ref: Option<String> = row.try_get("external_ref")?;
     let request = Request {
         id: RequestId::from_uuid(id),
-        number: RequestNumber::new(
-            u64::try_from(number).map_err(|e| StoreError::corrupt(what, e))?,
-        )
-        .map_err(|e| StoreError::corrupt(what, e))?,
+        number: number(stored_number)?,
         kind: parsed(what, &text("kind")?)?,
         requester: PrincipalId::from_uuid(row.try_get("requester_id")?),
         identity: IdentityId::from_uuid(row.try_get("identity_id")?),

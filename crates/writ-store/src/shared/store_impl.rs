@@ -2,23 +2,28 @@
 //! opens the backend's write transaction, runs the shared queries and commits.
 
 use async_trait::async_trait;
-use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
+use futures_util::stream::BoxStream;
+use writ_domain::audit::{Actor, AuditEvent, AuditHash, NewAuditEvent, SubjectRef};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, Approval, Catalog, EntitlementId, GrantId, Identity, IdentityId, JobId, PlanHash,
-    PostUseReview, Principal, PrincipalId, Request, RequestId, RequestNumber, RequestStatus,
-    ReviewClosure, ReviewId, Timestamp,
+    Account, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId, Finding,
+    FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
+    NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
+    RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, System, SystemId,
+    Timestamp, TokenHash,
 };
 
 use crate::{
-    AccountTarget, ApprovalContext, ClaimRequest, Enqueued, Evidence, ExecutionEnd, ExecutionStart,
-    JobFailure, PlanChange, RemovalStart, RequestDecision, RevocationEnd, RevocationTarget, Route,
-    Seen, Store, StoreResult, Submission, SubmitContext, Transferred,
+    AccountTarget, ApprovalContext, ClaimRequest, Enqueued, EntitlementFilter, Evidence,
+    ExecutionEnd, ExecutionStart, GrantFilter, IdentityFilter, JobFailure, PlanChange,
+    ReconciliationRun, RemovalStart, RequestDecision, RequestFilter, RevocationEnd,
+    RevocationTarget, Route, Seen, SeenFinding, Store, StoreResult, Submission, SubmitContext,
+    Transferred,
 };
 
 use super::{
-    Adapter, approvals, audit, catalog, credentials, execution, jobs, removal, requests, reviews,
-    revocation, routing, transfer,
+    Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
+    listing, notifications, removal, requests, reviews, revocation, routing, tokens, transfer,
 };
 
 #[async_trait]
@@ -95,6 +100,7 @@ impl Store for Adapter {
             decided_on,
             route,
             review,
+            notify,
         } = submission;
         let mut tx = self.write().await?;
         if let Some(decided_on) = decided_on {
@@ -122,6 +128,7 @@ impl Store for Adapter {
                 .data_field("review", id.to_string())
                 .data_field("review_due", review.due_at.to_string());
         }
+        notifications::insert(&mut tx, &notify, event.at).await?;
         if let Some(job) = execute {
             jobs::enqueue(&mut tx, &job, event.at).await?;
         }
@@ -228,7 +235,7 @@ impl Store for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         execution::finish(&mut tx, request, &end, &evidence, event.at).await?;
-        audit::append(&mut tx, vec![event]).await?;
+        audit::append(&mut tx, vec![crate::with_evidence(event, &evidence)]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -359,7 +366,7 @@ impl Store for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         revocation::finish(&mut tx, grant, &end, &evidence, event.at).await?;
-        audit::append(&mut tx, vec![event]).await?;
+        audit::append(&mut tx, vec![crate::with_evidence(event, &evidence)]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -388,7 +395,7 @@ impl Store for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         removal::finish(&mut tx, request, &end, &evidence, event.at).await?;
-        audit::append(&mut tx, vec![event]).await?;
+        audit::append(&mut tx, vec![crate::with_evidence(event, &evidence)]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -475,13 +482,74 @@ impl Store for Adapter {
         seen_due: Timestamp,
         assignee: Option<PrincipalId>,
         due_at: Timestamp,
+        notify: Vec<NewNotification>,
         event: NewAuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         reviews::escalate(&mut tx, id, seen_due, assignee, due_at).await?;
+        notifications::insert(&mut tx, &notify, event.at).await?;
         audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn notifications(
+        &self,
+        recipient: PrincipalId,
+        before: Option<NotificationId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>> {
+        notifications::inbox(self.reads(), recipient, before, limit).await
+    }
+
+    async fn audit_events_about(&self, subjects: &[String]) -> StoreResult<Vec<AuditEvent>> {
+        evidence::events_about(self.reads(), subjects).await
+    }
+
+    async fn audit_leaf_hashes(&self, after: u64, through: u64) -> StoreResult<Vec<AuditHash>> {
+        evidence::leaf_hashes(self.reads(), after, through).await
+    }
+
+    async fn audit_tiles(&self, from: u64) -> StoreResult<Vec<writ_domain::merkle::TreeHash>> {
+        evidence::tiles(self.reads(), from).await
+    }
+
+    async fn add_audit_tiles(
+        &self,
+        first: u64,
+        hashes: Vec<writ_domain::merkle::TreeHash>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        evidence::add_tiles(&mut tx, first, &hashes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_checkpoint(&self, checkpoint: crate::StoredCheckpoint) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        evidence::add_checkpoint(&mut tx, &checkpoint).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> StoreResult<Vec<crate::StoredCheckpoint>> {
+        evidence::checkpoints(self.reads(), None).await
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<crate::StoredCheckpoint>> {
+        Ok(evidence::checkpoints(self.reads(), Some(1)).await?.pop())
+    }
+
+    async fn request_counts(
+        &self,
+        kinds: &[writ_domain::RequestKind],
+        since: Timestamp,
+    ) -> StoreResult<Vec<crate::RequestCount>> {
+        figures::request_counts(self.reads(), kinds, since).await
+    }
+
+    async fn overdue_expiries(&self, now: Timestamp) -> StoreResult<u64> {
+        figures::overdue_expiries(self.reads(), now).await
     }
 
     async fn expiry_lags(&self, since: Timestamp) -> StoreResult<Vec<std::time::Duration>> {
@@ -552,7 +620,7 @@ impl Store for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         credentials::finish(&mut tx, request, &end, &evidence, event.at).await?;
-        audit::append(&mut tx, vec![event]).await?;
+        audit::append(&mut tx, vec![crate::with_evidence(event, &evidence)]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -576,9 +644,257 @@ impl Store for Adapter {
         tx.commit().await?;
         Ok(())
     }
+
+    fn governed_grants(
+        &self,
+        system: SystemId,
+    ) -> BoxStream<'_, StoreResult<crate::GovernedGrant>> {
+        self.scan_grants(system)
+    }
+
+    fn governed_accounts(
+        &self,
+        system: SystemId,
+    ) -> BoxStream<'_, StoreResult<crate::GovernedAccount>> {
+        self.scan_accounts(system)
+    }
+
+    async fn record_findings(
+        &self,
+        system: SystemId,
+        seen: Vec<SeenFinding>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Finding>> {
+        let mut tx = self.write().await?;
+        let recorded = findings::record(&mut tx, system, &seen, now).await?;
+        let opened: Vec<&Finding> = recorded.iter().filter(|f| f.count == 1).collect();
+        if !opened.is_empty() {
+            let event = NewAuditEvent::new(now, Actor::system("reconciler"), "finding.opened")
+                .subject(SubjectRef::new("system", system))
+                .data(serde_json::json!({
+                    "findings": opened
+                        .iter()
+                        .map(|f| serde_json::json!({
+                            "id": f.id.to_string(),
+                            "kind": f.kind.as_str(),
+                            "subject": f.subject,
+                        }))
+                        .collect::<Vec<_>>(),
+                }));
+            audit::append(&mut tx, vec![event]).await?;
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn finish_reconciliation(
+        &self,
+        mut run: ReconciliationRun,
+        event: NewAuditEvent,
+    ) -> StoreResult<Vec<FindingId>> {
+        let mut tx = self.write().await?;
+        let resolved =
+            findings::resolve_unseen(&mut tx, run.system, run.started_at, run.finished_at).await?;
+        run.resolved = resolved.len() as u64;
+        findings::insert_run(&mut tx, &run).await?;
+        // The first ids name what was resolved; the count says how much (a run that resolves
+        // a million findings must not write a million ids into one event).
+        let event = event.data_field("resolved", run.resolved).data_field(
+            "resolved_findings",
+            resolved
+                .iter()
+                .take(RESOLVED_IDS_IN_EVENT)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        );
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(resolved)
+    }
+
+    async fn reopen_accepted(&self, now: Timestamp) -> StoreResult<Vec<Finding>> {
+        let mut tx = self.write().await?;
+        let reopened = findings::reopen_expired(&mut tx, now).await?;
+        let events = reopened
+            .iter()
+            .map(|f| {
+                NewAuditEvent::new(now, Actor::system("reconciler"), "finding.reopened")
+                    .subject(SubjectRef::new("finding", f.id))
+                    .subject(SubjectRef::new("system", f.system))
+                    .data(serde_json::json!({
+                        "kind": f.kind.as_str(),
+                        "subject": f.subject,
+                        "reason": "its acceptance ended",
+                    }))
+            })
+            .collect::<Vec<_>>();
+        if !events.is_empty() {
+            audit::append(&mut tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(reopened)
+    }
+
+    async fn accept_finding(
+        &self,
+        id: FindingId,
+        acceptance: crate::Acceptance,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        findings::accept(&mut tx, id, &acceptance, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remediate_finding(
+        &self,
+        id: FindingId,
+        request: RequestId,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        findings::remediate(&mut tx, id, request, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reopen_finding(
+        &self,
+        id: FindingId,
+        note: &str,
+        event: NewAuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        if !findings::reopen(&mut tx, id, note, event.at).await? {
+            return Ok(false);
+        }
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn finding(&self, id: FindingId) -> StoreResult<Option<Finding>> {
+        findings::get(self.reads(), id).await
+    }
+
+    async fn findings(&self, query: crate::FindingQuery) -> StoreResult<Vec<Finding>> {
+        findings::page(self.reads(), &query).await
+    }
+
+    async fn remediating_findings(
+        &self,
+        system: SystemId,
+    ) -> StoreResult<Vec<(Finding, RequestKind, RequestStatus)>> {
+        findings::remediating(self.reads(), system).await
+    }
+
+    async fn latest_reconciliations(&self) -> StoreResult<Vec<ReconciliationRun>> {
+        findings::latest_runs(self.reads()).await
+    }
+
+    async fn requests_page(&self, filter: RequestFilter, limit: u32) -> StoreResult<Vec<Request>> {
+        listing::requests_page(self.reads(), &filter, limit).await
+    }
+
+    async fn grants_page(&self, filter: GrantFilter, limit: u32) -> StoreResult<Vec<Grant>> {
+        listing::grants_page(self.reads(), &filter, limit).await
+    }
+
+    async fn identities_page(
+        &self,
+        filter: IdentityFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<Identity>> {
+        listing::identities_page(self.reads(), &filter, limit).await
+    }
+
+    async fn systems_page(&self, after: Option<String>, limit: u32) -> StoreResult<Vec<System>> {
+        listing::systems_page(self.reads(), after.as_deref(), limit).await
+    }
+
+    async fn entitlements_page(
+        &self,
+        filter: EntitlementFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<Entitlement>> {
+        listing::entitlements_page(self.reads(), &filter, limit).await
+    }
+
+    async fn identity(&self, id: IdentityId) -> StoreResult<Option<Identity>> {
+        listing::identity(self.reads(), id).await
+    }
+
+    async fn identity_named(&self, name: &str) -> StoreResult<Option<Identity>> {
+        listing::identity_named(self.reads(), name).await
+    }
+
+    async fn system(&self, id: SystemId) -> StoreResult<Option<System>> {
+        listing::system(self.reads(), id).await
+    }
+
+    async fn system_named(&self, name: &str) -> StoreResult<Option<System>> {
+        listing::system_named(self.reads(), name).await
+    }
+
+    async fn entitlement(&self, id: EntitlementId) -> StoreResult<Option<Entitlement>> {
+        listing::entitlement(self.reads(), id).await
+    }
+
+    async fn entitlement_keyed(
+        &self,
+        system: SystemId,
+        key: &str,
+    ) -> StoreResult<Option<Entitlement>> {
+        listing::entitlement_keyed(self.reads(), system, key).await
+    }
+
+    async fn principal_by_email(&self, email: &str) -> StoreResult<Option<Principal>> {
+        listing::principal_by_email(self.reads(), email).await
+    }
+
+    async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>> {
+        listing::approvals_of(self.reads(), request).await
+    }
+
+    async fn create_api_token(&self, token: ApiToken, event: NewAuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        tokens::insert(&mut tx, &token).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn api_token(&self, hash: TokenHash) -> StoreResult<Option<ApiToken>> {
+        tokens::by_hash(self.reads(), &hash).await
+    }
+
+    async fn revoke_api_token(
+        &self,
+        id: ApiTokenId,
+        now: Timestamp,
+        event: NewAuditEvent,
+    ) -> StoreResult<ApiToken> {
+        let mut tx = self.write().await?;
+        let Some(mut token) = tokens::by_id(&mut tx, id).await? else {
+            return Err(crate::StoreError::NotFound {
+                what: format!("token `{id}`"),
+            });
+        };
+        tokens::revoke(&mut tx, id, now).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        token.revoked_at = Some(now);
+        Ok(token)
+    }
 }
 
 /// The assignment of a request's first stage, recorded with its submission.
+/// Resolved findings named in a `reconciliation.finished` event (the rest are counted).
+const RESOLVED_IDS_IN_EVENT: usize = 1_000;
+
 fn with_route(event: NewAuditEvent, request: &Request) -> NewAuditEvent {
     event
         .data_field("assignee", request.assignee.map(|p| p.to_string()))

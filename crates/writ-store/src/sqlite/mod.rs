@@ -6,6 +6,7 @@
 //! in-process without lock upgrades, and across processes by SQLite's own lock (bounded by the
 //! busy timeout). Reads use a separate pool and never wait for writers.
 
+mod governed;
 mod group_commit;
 mod scan;
 
@@ -46,10 +47,20 @@ mod audit;
 mod catalog;
 #[path = "../shared/credentials.rs"]
 mod credentials;
+#[path = "../shared/evidence.rs"]
+mod evidence;
 #[path = "../shared/execution.rs"]
 mod execution;
+#[path = "../shared/figures.rs"]
+mod figures;
+#[path = "../shared/findings.rs"]
+mod findings;
 #[path = "../shared/jobs.rs"]
 mod jobs;
+#[path = "../shared/listing.rs"]
+mod listing;
+#[path = "../shared/notifications.rs"]
+mod notifications;
 #[path = "../shared/removal.rs"]
 mod removal;
 #[path = "../shared/requests.rs"]
@@ -64,6 +75,8 @@ mod routing;
 mod schema;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
+#[path = "../shared/tokens.rs"]
+mod tokens;
 #[path = "../shared/transfer.rs"]
 mod transfer;
 
@@ -143,6 +156,22 @@ impl SqliteStore {
     /// The pool for reads, which never wait for the writer (WAL).
     fn reads(&self) -> &Pool {
         &self.reader
+    }
+
+    /// A system's grants in byte order of their keys, streamed.
+    fn scan_grants(
+        &self,
+        system: writ_domain::SystemId,
+    ) -> futures_util::stream::BoxStream<'_, StoreResult<crate::GovernedGrant>> {
+        governed::grants(&self.path, system)
+    }
+
+    /// A system's accounts in byte order of their keys, streamed.
+    fn scan_accounts(
+        &self,
+        system: writ_domain::SystemId,
+    ) -> futures_util::stream::BoxStream<'_, StoreResult<crate::GovernedAccount>> {
+        governed::accounts(&self.path, system)
     }
 
     async fn scan_audit(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {

@@ -2,9 +2,11 @@
 //! `figure_name: value unit`, so scripts can read them. Run them on a release build.
 
 pub mod audit;
+pub mod evidence;
 pub mod expiry;
 pub mod lifecycle;
 pub mod policy;
+pub mod reconcile;
 
 use std::sync::Arc;
 

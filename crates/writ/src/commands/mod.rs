@@ -3,22 +3,30 @@
 mod apply;
 mod audit;
 pub mod credential;
+mod demo;
+mod evidence;
+pub mod finding;
 mod migrate;
 pub mod policy;
+pub(crate) mod reconcile;
 pub(crate) mod serve;
+pub mod token;
 
 use anyhow::Context;
 use writ_store::{OpenMode, SchemaStatus, Store, redact};
 
-use crate::cli::{AuditCommand, BenchCommand, Cli, Command, CredentialCommand, PolicyCommand};
+use crate::cli::{
+    AuditCommand, BenchCommand, CatalogCommand, Cli, Command, CredentialCommand, EvidenceCommand,
+    FindingCommand, GrantCommand, IdentityCommand, KeysCommand, PolicyCommand, TokenCommand,
+};
 use crate::config::Config;
 
-pub use audit::ChainBroken;
+pub use audit::Unverified;
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
+        Command::Serve { listen } | Command::Demo { listen } => *listen,
         _ => None,
     };
     let config = Config::load(&cli.global, listen)?;
@@ -33,6 +41,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Serve { .. } => serve::run(&config).await,
+        Command::Demo { .. } => demo::run(&config).await,
+        Command::Token {
+            command: TokenCommand::Create(args),
+        } => token::create(&config, args).await,
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => token::revoke(&config, &id).await,
+        Command::Openapi => {
+            println!("{}", writ_server::openapi_json());
+            Ok(())
+        }
         Command::Migrate => migrate::run(&config).await,
         Command::Apply { file, dry_run } => apply::run(&config, &file, dry_run).await,
         Command::Policy {
@@ -42,8 +61,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: PolicyCommand::Explain(args),
         } => policy::explain(&config, args).await,
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => audit::verify(&config).await,
+            command: AuditCommand::Verify { public_key },
+        } => audit::verify(&config, public_key.as_deref()).await,
+        Command::Audit {
+            command: AuditCommand::Checkpoint,
+        } => audit::checkpoint(&config).await,
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    since,
+                    after,
+                    output,
+                },
+        } => audit::export(&config, since.as_deref(), after, output.as_deref()).await,
+        Command::Keys {
+            command:
+                KeysCommand::Generate {
+                    name,
+                    private,
+                    public,
+                },
+        } => evidence::generate_keys(&name, &private, &public),
+        Command::Evidence {
+            command: EvidenceCommand::Export { request, output },
+        } => evidence::export(&config, &request, &output).await,
+        Command::Evidence {
+            command: EvidenceCommand::Verify { bundle, public_key },
+        } => evidence::verify(&bundle, &public_key),
         Command::Credential {
             command: CredentialCommand::GenerateKey { path },
         } => credential::generate_key(&path),
@@ -51,8 +95,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: CredentialCommand::Rotate(args),
         } => credential::rotate(&config, args).await,
         Command::Credential {
-            command: CredentialCommand::Reveal { request, requester },
+            command:
+                CredentialCommand::Reveal {
+                    request,
+                    requester: Some(requester),
+                    ..
+                },
         } => credential::reveal(&config, &request, &requester).await,
+        Command::Reconcile { system } => reconcile::run(&config, system.as_deref()).await,
+        Command::Finding {
+            command: FindingCommand::List(args),
+        } => finding::list(&config, args).await,
+        Command::Finding {
+            command: FindingCommand::Adopt(args),
+        } => finding::adopt(&config, args).await,
+        Command::Finding {
+            command: FindingCommand::Accept(args),
+        } => finding::accept(&config, args).await,
+        Command::Credential {
+            command:
+                CredentialCommand::Reveal {
+                    request,
+                    requester: None,
+                    client,
+                },
+        } => crate::client::reveal(&client, &request).await,
+        Command::Request { client, command } => crate::client::request(&client, command).await,
+        Command::Grant {
+            client,
+            command: GrantCommand::List(args),
+        } => crate::client::grant_list(&client, args).await,
+        Command::Identity {
+            client,
+            command: IdentityCommand::List(args),
+        } => crate::client::identity_list(&client, args).await,
+        Command::Identity {
+            client,
+            command: IdentityCommand::Show { identity },
+        } => crate::client::identity_show(&client, &identity).await,
+        Command::Catalog {
+            client,
+            command: CatalogCommand::List { system },
+        } => crate::client::catalog_list(&client, system).await,
         Command::Bench {
             command: BenchCommand::Audit(args),
         } => crate::bench::audit::run(args).await,
@@ -65,6 +149,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Expiry(args),
         } => crate::bench::expiry::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Evidence(args),
+        } => crate::bench::evidence::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Reconcile(args),
+        } => crate::bench::reconcile::run(args).await,
     }
 }
 

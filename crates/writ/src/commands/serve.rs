@@ -6,18 +6,36 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use writ_connect::{ProcessEnv, Registry};
+use writ_core::evidence::{Bundles, Checkpointer};
 use writ_core::execute::Executor;
 use writ_core::requests::Requests;
 use writ_core::revoke::Revoker;
+use writ_core::rotate::Reveal;
 use writ_core::runner::JobRunner;
+use writ_core::tokens::Tokens;
 use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
 use writ_store::{OpenMode, redact};
 
-use crate::config::Config;
+use crate::config::{CheckpointSchedule, Config};
 
 /// Opens (and migrates) the store, then serves HTTP until SIGINT or SIGTERM.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    run_with(config, config.portal(), |addr| {
+        println!(
+            "writ {} listening on http://{addr}",
+            env!("CARGO_PKG_VERSION")
+        );
+    })
+    .await
+}
+
+/// Like [`run`], with this portal set-up; `ready` is called once the address is bound.
+pub async fn run_with(
+    config: &Config,
+    portal: writ_server::PortalConfig,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
     // An invalid policy set refuses to start: nothing may be decided by half a policy.
     let policy = Arc::new(config.policy_engine().context("refusing to start")?);
     let (store, status) = super::open_store(config, OpenMode::Migrate).await?;
@@ -33,10 +51,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         version = env!("CARGO_PKG_VERSION"),
         "writ is serving"
     );
-    println!(
-        "writ {} listening on http://{addr}",
-        env!("CARGO_PKG_VERSION")
-    );
+    ready(addr);
 
     // One signal stops both the HTTP server and the job runner.
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -47,16 +62,51 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         clock.clone(),
     );
     // Without a secret key, rotations are refused at submission with a message saying so.
-    if let Some(sealer) = config.sealer().context("refusing to start")? {
-        executor = executor.with_sealer(sealer);
+    let sealer = config.sealer().context("refusing to start")?;
+    if let Some(sealer) = &sealer {
+        executor = executor.with_sealer(sealer.clone());
     }
     let worker = format!("{}-{}", addr, std::process::id());
     let requests = Requests::new(store.clone(), policy, clock.clone(), config.roles.clone())
         .with_sla(config.sla)
         .with_handover_grace(config.handover_grace);
+    // Without a signing key, no checkpoints are signed; `audit verify` still checks the chain.
+    let checkpointer = config
+        .checkpoint_signer()
+        .context("refusing to start")?
+        .map(|signer| Checkpointer::new(store.clone(), signer, clock.clone()));
+    let checkpoints = match checkpointer.clone() {
+        Some(checkpointer) => Some(tokio::spawn(checkpoint_until(
+            checkpointer,
+            config.checkpoints,
+            stopped.clone(),
+        ))),
+        None => {
+            tracing::warn!("no audit_signing_key_file: audit checkpoints are not signed");
+            None
+        }
+    };
+    let state = AppState {
+        store: store.clone(),
+        clock: clock.clone(),
+        requests: requests.clone(),
+        reveal: Reveal::new(store.clone(), clock.clone(), sealer),
+        tokens: Tokens::new(store.clone(), clock.clone(), config.roles.clone()),
+        bundles: Bundles::new(store.clone(), checkpointer.clone()),
+        portal,
+    };
     let revoker = executor.revoker().clone();
+    let reconciler = writ_core::reconcile::Reconciler::new(
+        store.clone(),
+        Arc::new(Registry::new(ProcessEnv)),
+        clock.clone(),
+        requests.clone(),
+        config.reconcile.clone(),
+    );
+    let reconciling = tokio::spawn(reconcile_until(reconciler.clone(), stopped.clone()));
     let sweeper = tokio::spawn(sweep_until(requests, revoker, stopped.clone()));
-    let runner = JobRunner::new(store.clone(), executor, clock, worker);
+    let runner = JobRunner::new(store.clone(), executor, clock.clone(), worker)
+        .with_reconciler(reconciler.clone());
     let mut runner_stop = stopped.clone();
     let jobs = tokio::spawn(async move {
         runner
@@ -66,13 +116,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             .await;
     });
     let mut server_stop = stopped;
-    let mut server = tokio::spawn(writ_server::serve(
-        listener,
-        AppState { store },
-        async move {
-            let _ = server_stop.wait_for(|stop| *stop).await;
-        },
-    ));
+    let mut server = tokio::spawn(writ_server::serve(listener, state, async move {
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    }));
     let served = tokio::select! {
         result = &mut server => result,
         () = shutdown_signal() => {
@@ -84,6 +130,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = jobs.await;
     let _ = sweeper.await;
+    if let Some(checkpoints) = checkpoints {
+        let _ = checkpoints.await;
+    }
+    let _ = reconciling.await;
     served
         .context("server task failed")?
         .context("server failed")?;
@@ -97,6 +147,39 @@ const JOB_POLL: Duration = Duration::from_millis(500);
 const SLA_SWEEP: Duration = Duration::from_secs(60);
 /// How often grants are checked for an end that has come; bounds the expiry lag.
 pub(crate) const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
+
+/// How often systems are checked for a reconciliation due (each has its own interval).
+const RECONCILE_SWEEP: Duration = Duration::from_secs(60);
+
+/// Reconciles every system whose interval has passed, checking every minute, until `stop`
+/// turns true; a reconciliation in hand finishes first.
+async fn reconcile_until(
+    reconciler: writ_core::reconcile::Reconciler,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut due = tokio::time::interval(RECONCILE_SWEEP);
+    loop {
+        tokio::select! {
+            _ = due.tick() => match reconciler.run_due().await {
+                Ok(done) => {
+                    for reconciled in done {
+                        tracing::info!(
+                            system = %reconciled.system,
+                            live_grants = reconciled.run.live_grants,
+                            integrity = reconciled.run.integrity(),
+                            opened = reconciled.run.opened,
+                            resolved = reconciled.run.resolved,
+                            remediations = reconciled.remediations.len(),
+                            "reconciled"
+                        );
+                    }
+                }
+                Err(err) => tracing::error!(error = %err, "reconciliation sweep failed; retrying"),
+            },
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
+        }
+    }
+}
 
 /// Escalates or expires overdue requests, hands departed owners' identities over, and starts
 /// the expiry of grants whose end has come, each on its own period, until `stop` turns true.
@@ -141,6 +224,31 @@ async fn sweep_until(
                 Ok(started) => tracing::info!(started, "grant expiries started"),
                 Err(err) => tracing::error!(error = %err, "expiry sweep failed; retrying"),
             },
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
+        }
+    }
+}
+
+/// How often the checkpoint schedule is looked at.
+const CHECKPOINT_POLL: Duration = Duration::from_secs(10);
+
+/// Signs a checkpoint whenever `schedule` says one is due, until `stop` turns true.
+async fn checkpoint_until(
+    checkpointer: Checkpointer,
+    schedule: CheckpointSchedule,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut poll = tokio::time::interval(CHECKPOINT_POLL);
+    loop {
+        tokio::select! {
+            _ = poll.tick() => {
+                if let Err(err) = checkpointer
+                    .checkpoint_if_due(schedule.every_events, schedule.every)
+                    .await
+                {
+                    tracing::error!(error = %err, "audit checkpoint failed; retrying");
+                }
+            }
             () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
         }
     }

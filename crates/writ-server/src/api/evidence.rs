@@ -1,0 +1,94 @@
+//! Evidence for auditors: a request's evidence bundle, exactly the bytes `writ evidence
+//! export` writes (so a download verifies offline with `writ evidence verify`), and the signed
+//! checkpoints of the audit log. Administrators and auditors only, like the audit log.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use writ_api::{CheckpointList, CheckpointView, ErrorBody};
+
+use super::resolve;
+use crate::AppState;
+use crate::auth::Reader;
+use crate::error::ApiError;
+use crate::extract::ApiPath;
+
+fn auditors_only(caller: &writ_core::tokens::Caller) -> Result<(), ApiError> {
+    if caller.may_read_audit() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "evidence is for administrators and auditors".into(),
+        ))
+    }
+}
+
+/// A request's evidence bundle: its events and its grants' events, each with an inclusion
+/// proof in a signed checkpoint, and that checkpoint. Verify it offline with
+/// `writ evidence verify FILE --public-key KEY`.
+#[utoipa::path(
+    operation_id = "export_evidence", get, path = "/requests/{number}/evidence", tag = "evidence",
+    params(("number" = String, Path, description = "The request's number, `REQ-…`")),
+    responses(
+        (status = 200, description = "The evidence bundle (`writ-evidence-bundle/1`)", content_type = "application/json", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(principal = %caller.principal.id))]
+pub(crate) async fn bundle(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    ApiPath(number): ApiPath,
+) -> Result<Response, ApiError> {
+    auditors_only(&caller)?;
+    let (request, _) = resolve::request(&*state.store, "number", &number).await?;
+    let bundle = state.bundles.export(request.number).await?;
+    Ok(download(request.number, &bundle))
+}
+
+/// A bundle as a file download: exactly the bytes `writ evidence verify` checks.
+pub(crate) fn download(
+    number: writ_domain::RequestNumber,
+    bundle: &writ_domain::bundle::EvidenceBundle,
+) -> Response {
+    let disposition = format!("attachment; filename=\"{number}-evidence.json\"");
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bundle.to_canonical_bytes(),
+    )
+        .into_response()
+}
+
+/// The signed checkpoints of the audit log, smallest first.
+#[utoipa::path(
+    operation_id = "list_checkpoints", get, path = "/audit/checkpoints", tag = "evidence",
+    responses(
+        (status = 200, body = CheckpointList),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(principal = %caller.principal.id))]
+pub(crate) async fn checkpoints(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+) -> Result<Json<CheckpointList>, ApiError> {
+    auditors_only(&caller)?;
+    let items = state
+        .store
+        .checkpoints()
+        .await?
+        .into_iter()
+        .map(|c| CheckpointView {
+            size: c.size,
+            root: hex::encode(c.root),
+            note: c.note,
+            signed_at: c.created_at.to_string(),
+        })
+        .collect();
+    Ok(Json(CheckpointList { items }))
+}

@@ -1,0 +1,28 @@
+-- Evidence an auditor can verify offline.
+
+-- Which events touch which thing (`request:<id>`, `grant:<id>`, …), written with each event,
+-- so one request's events are found without reading the whole log.
+CREATE TABLE audit_subjects (
+    subject TEXT NOT NULL,
+    seq     INTEGER NOT NULL REFERENCES audit_events (seq),
+    PRIMARY KEY (subject, seq)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO audit_subjects (subject, seq)
+    SELECT DISTINCT s.value, e.seq FROM audit_events e, json_each(e.subjects) s;
+
+-- The Merkle tree over the log (RFC 6962), kept as the tree hash of each complete run of 256
+-- events: tile idx covers seq idx*256+1 ..= idx*256+256. Only a cache: every tile can be
+-- recomputed from the events, and `audit verify` never trusts one.
+CREATE TABLE audit_tree_tiles (
+    idx  INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+) STRICT;
+
+-- Signed tree heads: the C2SP checkpoint note exactly as signed.
+CREATE TABLE audit_checkpoints (
+    size       INTEGER PRIMARY KEY,
+    root       BLOB NOT NULL,
+    note       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
