@@ -5,6 +5,7 @@
 mod audit;
 mod catalog;
 mod error;
+mod findings;
 mod grants;
 mod identities;
 mod notifications;
@@ -16,14 +17,15 @@ mod requests;
 pub use audit::{AuditEventView, AuditPage, CheckpointList, CheckpointView};
 pub use catalog::{EntitlementPage, EntitlementView, SystemPage, SystemView};
 pub use error::{ErrorBody, ErrorDetail};
+pub use findings::{AcceptFindingBody, AdoptFindingBody, FindingPage, FindingView};
 pub use grants::{GrantPage, GrantView};
 pub use identities::{AccountView, IdentityDetail, IdentityPage, IdentityView, PrincipalView};
 pub use notifications::{NotificationPage, NotificationView};
 pub use openapi::{ApiDoc, BEARER};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use queries::{
-    AuditQuery, EntitlementQuery, GrantQuery, IdentityQuery, NotificationQuery, RequestQuery,
-    SystemQuery,
+    AuditQuery, EntitlementQuery, FindingQuery, GrantQuery, IdentityQuery, NotificationQuery,
+    RequestQuery, SystemQuery,
 };
 pub use requests::{
     ApprovalView, CancelBody, DecideBody, DecidedView, ExplanationView, NewRequestBody, ReasonView,

@@ -25,6 +25,7 @@ pub const BEARER: &str = "bearer";
         (name = "identities", description = "Non-human identities, their owners and accounts"),
         (name = "requests", description = "Requests: submit, decide, cancel, explain"),
         (name = "grants", description = "Governed access held by identities"),
+        (name = "findings", description = "Gaps between governed and live state, found by reconciliation"),
         (name = "credentials", description = "The one-time reveal of rotated secrets"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "evidence", description = "Evidence bundles and signed checkpoints, verifiable offline"),

@@ -58,6 +58,18 @@ query! {
 }
 
 query! {
+    /// Which findings, in id order.
+    FindingQuery {
+        /// Only of this system (id or name).
+        system: String,
+        /// Only in this status (`open`, `remediating`, `accepted`, `resolved`).
+        status: String,
+        /// Only of this kind (`unapproved_access`, `orphaned_access`, …).
+        kind: String,
+    }
+}
+
+query! {
     /// Which identities, by name.
     IdentityQuery {
         /// Only owned by this principal (id or e-mail).

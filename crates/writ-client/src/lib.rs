@@ -8,11 +8,11 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use writ_api::{
-    AuditPage, AuditQuery, CancelBody, CheckpointList, DecideBody, DecidedView, EntitlementPage,
-    EntitlementQuery, ErrorBody, ExplanationView, GrantPage, GrantQuery, IdentityDetail,
-    IdentityPage, IdentityQuery, NewRequestBody, NotificationPage, NotificationQuery,
-    RequestDetail, RequestPage, RequestQuery, RequestView, RevealedView, SubmittedView, SystemPage,
-    SystemQuery,
+    AcceptFindingBody, AdoptFindingBody, AuditPage, AuditQuery, CancelBody, CheckpointList,
+    DecideBody, DecidedView, EntitlementPage, EntitlementQuery, ErrorBody, ExplanationView,
+    FindingPage, FindingQuery, FindingView, GrantPage, GrantQuery, IdentityDetail, IdentityPage,
+    IdentityQuery, NewRequestBody, NotificationPage, NotificationQuery, RequestDetail, RequestPage,
+    RequestQuery, RequestView, RevealedView, SubmittedView, SystemPage, SystemQuery,
 };
 
 pub use error::ClientError;
@@ -134,6 +134,31 @@ impl Client {
     /// The grants, newest first.
     pub async fn grants(&self, query: &GrantQuery) -> Result<GrantPage, ClientError> {
         self.get(&["grants"], query).await
+    }
+
+    /// Findings of reconciliation, in id order.
+    pub async fn findings(&self, query: &FindingQuery) -> Result<FindingPage, ClientError> {
+        self.get(&["findings"], query).await
+    }
+
+    /// Accepts an open finding until a date, as the caller (an admin or the system's owner).
+    pub async fn accept_finding(
+        &self,
+        id: &str,
+        body: &AcceptFindingBody,
+    ) -> Result<FindingView, ClientError> {
+        self.send(Method::POST, &["findings", id, "accept"], body)
+            .await
+    }
+
+    /// Files a retroactive grant request by the caller for a finding's live access.
+    pub async fn adopt_finding(
+        &self,
+        id: &str,
+        body: &AdoptFindingBody,
+    ) -> Result<SubmittedView, ClientError> {
+        self.send(Method::POST, &["findings", id, "adopt"], body)
+            .await
     }
 
     /// Reveals the new secret of a fulfilled rotate request, once.

@@ -48,12 +48,12 @@ pub enum StoreError {
     },
     /// The database has not been migrated to this binary's schema.
     #[error(
-        "database schema version {found} is older than this writ needs ({required}); run `writ migrate`"
+        "database schema version {found} lacks migration {required}, which this writ needs; run `writ migrate`"
     )]
     SchemaBehind {
         /// The newest migration applied (0 when none).
         found: i64,
-        /// The newest migration this binary knows.
+        /// The first migration this binary needs that the database has not had.
         required: i64,
     },
     /// A thing that was asked for does not exist.

@@ -874,6 +874,14 @@ pub trait Store: Send + Sync + 'static {
     /// decides).
     async fn api_token(&self, hash: TokenHash) -> StoreResult<Option<ApiToken>>;
 
+    /// The newest `limit` tokens (their hashes, never the tokens), or only those that work at
+    /// `valid_at`.
+    async fn api_tokens(
+        &self,
+        valid_at: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApiToken>>;
+
     /// Revokes a token at `now` with its audit event; an unknown token is
     /// [`StoreError::NotFound`], one already revoked a [`StoreError::Conflict`].
     async fn revoke_api_token(

@@ -49,24 +49,29 @@ pub struct SchemaStatus {
     pub latest: i64,
 }
 
-/// The migrations still to apply on a database whose newest applied version is `applied`,
-/// or an error if the database is newer than this binary.
+/// The migrations of `all` not among the `applied` versions, in order, or an error if the
+/// database has a migration this binary does not know (a newer writ migrated it). Every
+/// unapplied migration is pending, not only those above the newest applied one: migrations
+/// written on branches merged in another order than they were numbered still run.
 pub(crate) fn pending(
     all: &'static [Migration],
-    applied: i64,
-) -> Result<&'static [Migration], StoreError> {
+    applied: &[i64],
+) -> Result<Vec<&'static Migration>, StoreError> {
     let latest = all.last().map_or(0, |m| m.version);
-    if applied > latest {
+    if let Some(unknown) = applied
+        .iter()
+        .filter(|v| !all.iter().any(|m| m.version == **v))
+        .max()
+    {
         return Err(StoreError::SchemaTooNew {
-            found: applied,
+            found: *unknown,
             supported: latest,
         });
     }
-    let first_pending = all
+    Ok(all
         .iter()
-        .position(|m| m.version > applied)
-        .unwrap_or(all.len());
-    Ok(&all[first_pending..])
+        .filter(|m| !applied.contains(&m.version))
+        .collect())
 }
 
 #[cfg(test)]
@@ -86,14 +91,27 @@ mod tests {
 
     #[test]
     fn a_newer_database_is_refused() {
-        let err = pending(SQLITE, latest_schema_version() + 1).unwrap_err();
+        let err = pending(SQLITE, &[latest_schema_version() + 1]).unwrap_err();
         assert!(matches!(err, StoreError::SchemaTooNew { .. }));
         assert!(err.to_string().contains("upgrade writ"), "{err}");
     }
 
     #[test]
     fn a_fresh_database_gets_every_migration() {
-        assert_eq!(pending(SQLITE, 0).unwrap().len(), SQLITE.len());
-        assert!(pending(SQLITE, latest_schema_version()).unwrap().is_empty());
+        assert_eq!(pending(SQLITE, &[]).unwrap().len(), SQLITE.len());
+        let all: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
+        assert!(pending(SQLITE, &all).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_migration_numbered_below_the_newest_applied_still_runs() {
+        let all: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
+        let skipped = all[all.len() / 2];
+        let applied: Vec<i64> = all.iter().copied().filter(|v| *v != skipped).collect();
+        let pending = pending(SQLITE, &applied).unwrap();
+        assert_eq!(
+            pending.iter().map(|m| m.version).collect::<Vec<_>>(),
+            [skipped]
+        );
     }
 }

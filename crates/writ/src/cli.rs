@@ -103,13 +103,17 @@ pub enum Command {
         #[arg(long)]
         system: Option<String>,
     },
-    /// Findings of reconciliation: list them, adopt live access, accept a gap for a while.
+    /// Findings of reconciliation: list them, adopt live access, accept a gap for a while;
+    /// over the API, or on the store directly with `--as`.
     Finding {
+        /// The server and the output format (over the API).
+        #[command(flatten)]
+        client: crate::client::ClientArgs,
         /// What to do.
         #[command(subcommand)]
         command: FindingCommand,
     },
-    /// API tokens for the CLI and automation: create (shown once) and revoke.
+    /// API tokens for the CLI and automation: create (shown once), list and revoke.
     Token {
         /// What to do.
         #[command(subcommand)]
@@ -220,6 +224,8 @@ pub enum CatalogCommand {
 pub enum TokenCommand {
     /// Create a token for a principal and print it once.
     Create(crate::commands::token::CreateArgs),
+    /// List tokens, newest first: who, what scope, until when (never the token itself).
+    List(crate::commands::token::ListArgs),
     /// Revoke a token by id; it stops working at once.
     Revoke {
         /// The token's id (printed by `writ token create`).

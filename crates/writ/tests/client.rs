@@ -196,3 +196,123 @@ async fn exit_codes_say_what_went_wrong() {
         "the token never shows"
     );
 }
+
+/// A hand-made account holding `readers` on the app's `local` target, laid out the way the
+/// connector lays it out: reconciliation finds it unowned and its access unapproved.
+fn rogue_account(app: &TestApp, key: &str) {
+    let target = app.target.path();
+    std::fs::create_dir_all(target.join("accounts")).unwrap();
+    std::fs::create_dir_all(target.join("entitlements/readers")).unwrap();
+    std::fs::write(
+        target.join(format!("accounts/{key}.json")),
+        format!(r#"{{"key":"{key}","enabled":true}}"#),
+    )
+    .unwrap();
+    std::fs::write(target.join(format!("entitlements/readers/{key}")), "").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_are_listed_accepted_and_refused_adoption_over_the_api() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    rogue_account(&app, "rogue");
+    let reconcile = tokio::task::spawn_blocking({
+        let url = app.db.url().to_string();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_writ"))
+                .args(["--database", &url, "reconcile"])
+                .env_remove("WRIT_CONFIG")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(reconcile.status.success(), "{}", stderr(&reconcile));
+    let carol = app.token("carol@org.example", TokenScope::Write).await;
+    let alice = app.token("alice@org.example", TokenScope::Write).await;
+    let code = |output: &Output| output.status.code().unwrap();
+
+    let table = writ(&app, Some(&carol), &["finding", "list", "--status", "open"]).await;
+    assert!(table.status.success(), "{}", stderr(&table));
+    let text = stdout(&table);
+    assert!(text.starts_with("ID"), "{text}");
+    let row = text.lines().find(|l| l.contains("rogue/readers")).unwrap();
+    assert!(
+        row.contains("unapproved_access") && row.contains("target"),
+        "{row}"
+    );
+
+    let listed = writ(
+        &app,
+        Some(&carol),
+        &["finding", "list", "--kind", "unapproved_access", "--json"],
+    )
+    .await;
+    let page: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["subject"], "rogue/readers");
+    let id = items[0]["id"].as_str().unwrap().to_string();
+
+    // The account is nobody's: there is nothing to adopt it for, and the answer says why.
+    let adopt = writ(
+        &app,
+        Some(&carol),
+        &["finding", "adopt", &id, "--justification", "we need it"],
+    )
+    .await;
+    assert_eq!(code(&adopt), 2, "{}", stderr(&adopt));
+    assert!(
+        stderr(&adopt).contains("names no registered identity"),
+        "{}",
+        stderr(&adopt)
+    );
+
+    // Carol neither administers writ nor owns the system; Alice owns it.
+    let until = "2099-01-01T00:00:00Z";
+    let accept = [
+        "finding",
+        "accept",
+        &id,
+        "--reason",
+        "migrating",
+        "--until",
+        until,
+    ];
+    let refused = writ(&app, Some(&carol), &accept).await;
+    assert_eq!(code(&refused), 4, "{}", stderr(&refused));
+    let accepted = writ(&app, Some(&alice), &accept).await;
+    assert!(accepted.status.success(), "{}", stderr(&accepted));
+    assert!(
+        stdout(&accepted).contains("accepted until"),
+        "{}",
+        stdout(&accepted)
+    );
+    let again = writ(&app, Some(&alice), &accept).await;
+    assert_eq!(code(&again), 2, "not open any more: {}", stderr(&again));
+
+    let events = app.db.store().audit_page(0, 1000).await.unwrap();
+    let accepted_by = events
+        .iter()
+        .find(|e| e.action == "finding.accepted")
+        .expect("the acceptance is in the audit log");
+    assert!(
+        accepted_by
+            .actor
+            .to_string()
+            .contains(&alice_id(&app).await),
+        "{:?}",
+        accepted_by.actor
+    );
+}
+
+async fn alice_id(app: &TestApp) -> String {
+    app.db
+        .store()
+        .principal_by_email("alice@org.example")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}

@@ -79,7 +79,15 @@ async fn reconcile_finds_what_was_made_by_hand_and_findings_are_listed_accepted_
 
         let listed = stdout(&writ(
             &db,
-            &["finding", "list", "--status", "open", "--json"],
+            &[
+                "finding",
+                "list",
+                "--as",
+                "bob@x.example",
+                "--status",
+                "open",
+                "--json",
+            ],
         ));
         let findings: Vec<serde_json::Value> = listed
             .lines()
@@ -122,16 +130,46 @@ async fn reconcile_finds_what_was_made_by_hand_and_findings_are_listed_accepted_
                 "2099-01-01T00:00:00Z",
             ],
         );
-        let accepted = stdout(&writ(&db, &["finding", "list", "--status", "accepted"]));
+        let accepted = stdout(&writ(
+            &db,
+            &[
+                "finding",
+                "list",
+                "--as",
+                "bob@x.example",
+                "--status",
+                "accepted",
+            ],
+        ));
         assert!(accepted.contains("rogue/readers"), "{accepted}");
 
         std::fs::remove_file(target.join("entitlements/readers/rogue")).unwrap();
         std::fs::remove_file(target.join("accounts/rogue.json")).unwrap();
         let fixed = stdout(&writ(&db, &["reconcile"]));
         assert!(fixed.contains("100.00%"), "{fixed}");
-        let open = stdout(&writ(&db, &["finding", "list", "--status", "open"]));
+        let open = stdout(&writ(
+            &db,
+            &[
+                "finding",
+                "list",
+                "--as",
+                "bob@x.example",
+                "--status",
+                "open",
+            ],
+        ));
         assert_eq!(open.lines().count(), 1, "only the header: {open}");
-        let resolved = stdout(&writ(&db, &["finding", "list", "--status", "resolved"]));
+        let resolved = stdout(&writ(
+            &db,
+            &[
+                "finding",
+                "list",
+                "--as",
+                "bob@x.example",
+                "--status",
+                "resolved",
+            ],
+        ));
         assert_eq!(resolved.lines().count(), 3, "{resolved}");
     }
 }

@@ -86,6 +86,17 @@ impl Requests {
         self
     }
 
+    /// The findings use cases over the same store, clock and roles, filing their requests
+    /// through these.
+    pub fn findings(&self) -> crate::findings::Findings {
+        crate::findings::Findings::new(
+            self.store.clone(),
+            self.clone(),
+            self.clock.clone(),
+            self.roles.clone(),
+        )
+    }
+
     /// Uses these approval SLAs instead of the defaults.
     pub fn with_sla(mut self, sla: SlaPolicy) -> Self {
         self.sla = sla;

@@ -6,6 +6,7 @@ mod audit;
 mod catalog;
 mod credentials;
 pub(crate) mod evidence;
+mod findings;
 mod grants;
 mod identities;
 mod notifications;
@@ -43,6 +44,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::deny))
         .routes(routes!(requests::cancel))
         .routes(routes!(grants::list))
+        .routes(routes!(findings::list))
+        .routes(routes!(findings::accept))
+        .routes(routes!(findings::adopt))
         .routes(routes!(credentials::reveal))
         .routes(routes!(audit::list))
         .routes(routes!(evidence::bundle))

@@ -1,12 +1,12 @@
 //! Domain values as the API shows them.
 
 use writ_api::{
-    ApprovalView, AuditEventView, EntitlementView, ExplanationView, GrantView, IdentityView,
-    PrincipalView, ReasonView, RequestView, SystemView,
+    ApprovalView, AuditEventView, EntitlementView, ExplanationView, FindingView, GrantView,
+    IdentityView, PrincipalView, ReasonView, RequestView, SystemView,
 };
 use writ_core::requests::Explanation;
 use writ_domain::audit::AuditEvent;
-use writ_domain::{Approval, Entitlement, Grant, Identity, Principal, Request, System};
+use writ_domain::{Approval, Entitlement, Finding, Grant, Identity, Principal, Request, System};
 
 fn text(value: impl ToString) -> String {
     value.to_string()
@@ -138,6 +138,27 @@ pub(crate) fn grant(g: &Grant) -> GrantView {
         granted_at: maybe(g.granted_at),
         expires_at: maybe(g.expires_at),
         last_verified_at: maybe(g.last_verified_at),
+    }
+}
+
+/// A finding of reconciliation.
+pub(crate) fn finding(f: &Finding) -> FindingView {
+    FindingView {
+        id: text(f.id),
+        kind: text(f.kind.as_str()),
+        status: text(f.status.as_str()),
+        system: text(f.system),
+        subject: f.subject.clone(),
+        identity: maybe(f.identity),
+        account_key: maybe(f.account_key.as_ref()),
+        entitlement: maybe(f.entitlement),
+        entitlement_key: maybe(f.entitlement_key.as_ref()),
+        first_seen: text(f.first_seen),
+        last_seen: text(f.last_seen),
+        count: f.count,
+        resolution: f.resolution.clone(),
+        accepted_until: maybe(f.accepted_until),
+        request: maybe(f.request),
     }
 }
 

@@ -20,16 +20,17 @@ pub(super) async fn apply(
     sqlx::query(CREATE_MIGRATIONS_TABLE)
         .execute(&mut *tx)
         .await?;
-    let applied: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM writ_schema_migrations")
-            .fetch_one(&mut *tx)
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM writ_schema_migrations ORDER BY version")
+            .fetch_all(&mut *tx)
             .await?;
-    let pending = migrate::pending(all, applied)?;
+    let applied = versions.last().copied().unwrap_or(0);
+    let pending = migrate::pending(all, &versions)?;
     let latest = migrate::latest_schema_version();
-    if mode == OpenMode::Existing && !pending.is_empty() {
+    if let (OpenMode::Existing, Some(first)) = (mode, pending.first()) {
         return Err(StoreError::SchemaBehind {
             found: applied,
-            required: latest,
+            required: first.version,
         });
     }
     for migration in pending {

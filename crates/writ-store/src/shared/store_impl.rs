@@ -871,6 +871,14 @@ impl Store for Adapter {
         tokens::by_hash(self.reads(), &hash).await
     }
 
+    async fn api_tokens(
+        &self,
+        valid_at: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApiToken>> {
+        tokens::newest(self.reads(), valid_at, limit).await
+    }
+
     async fn revoke_api_token(
         &self,
         id: ApiTokenId,

@@ -49,6 +49,33 @@ pub(super) async fn by_hash(pool: &Pool, hash: &TokenHash) -> Result<Option<ApiT
     row.map(token_from).transpose()
 }
 
+/// The newest `limit` tokens, or only those working at `valid_at`.
+pub(super) async fn newest(
+    pool: &Pool,
+    valid_at: Option<Timestamp>,
+    limit: u32,
+) -> Result<Vec<ApiToken>, StoreError> {
+    const ORDER: &str = "ORDER BY created_at DESC, id";
+    let rows: Vec<TokenRow> = match valid_at {
+        Some(at) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE revoked_at IS NULL AND expires_at > $1 {ORDER} LIMIT $2"
+            )))
+            .bind(at.as_micros())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} {ORDER} LIMIT $1")))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    rows.into_iter().map(token_from).collect()
+}
+
 /// One token by id, on the writing connection.
 pub(super) async fn by_id(
     tx: &mut Connection,

@@ -1,9 +1,11 @@
-//! The client commands: `writ request|grant|identity|catalog …` and `writ credential reveal`
+//! The client commands: `writ request|grant|identity|catalog|finding …` and
+//! `writ credential reveal`
 //! over the HTTP API, through `writ-client`. The server is `--url` or `WRIT_URL`; the bearer
 //! token is `WRIT_TOKEN` (never a flag, which other users could read in the process list).
 //! Tables for people, `--json` for scripts, and exit codes from [`exit`].
 
 pub mod exit;
+pub mod findings;
 pub mod inventory;
 mod labels;
 pub mod requests;

@@ -1,5 +1,7 @@
-//! `writ finding list|adopt|accept`: the findings reconciliation opened, adopting live access
-//! through a retroactive grant request, and accepting a finding until a date.
+//! `writ finding list|adopt|accept` with `--as`, on the store directly (an operator on the
+//! server): the findings reconciliation opened, adopting live access through a retroactive
+//! grant request, and accepting a finding until a date. Without `--as` the same commands go
+//! over the API (`crate::client::findings`).
 
 use std::sync::Arc;
 
@@ -17,54 +19,56 @@ use crate::config::Config;
 pub struct ListArgs {
     /// Only this system's findings.
     #[arg(long)]
-    system: Option<String>,
+    pub system: Option<String>,
     /// Only findings in this status (`open`, `remediating`, `accepted`, `resolved`).
     #[arg(long)]
-    status: Option<FindingStatus>,
+    pub status: Option<FindingStatus>,
     /// Only this kind.
     #[arg(long)]
-    kind: Option<FindingKind>,
+    pub kind: Option<FindingKind>,
     /// Findings after this id (the last one of the previous page).
     #[arg(long)]
-    after: Option<FindingId>,
+    pub after: Option<FindingId>,
     /// At most this many.
     #[arg(long, default_value_t = 100)]
-    limit: u32,
-    /// One JSON object per line.
-    #[arg(long)]
-    json: bool,
+    pub limit: u32,
+    /// Read the store directly instead of asking the server (any principal's e-mail: the
+    /// list is the same for everyone); `--json` then prints one finding per line.
+    #[arg(long = "as")]
+    pub reader: Option<String>,
 }
 
 /// `writ finding adopt`
 #[derive(Debug, clap::Args)]
 pub struct AdoptArgs {
     /// The finding.
-    id: FindingId,
-    /// Who asks (the requester of the retroactive grant request).
+    pub id: FindingId,
+    /// Who asks, on the store directly (over the API, the token's principal asks).
     #[arg(long = "as")]
-    requester: String,
+    pub requester: Option<String>,
     /// Why the access is needed.
     #[arg(long)]
-    justification: String,
+    pub justification: String,
     /// How long, counted from fulfilment (the entitlement's default when absent).
     #[arg(long)]
-    ttl: Option<Ttl>,
+    pub ttl: Option<Ttl>,
 }
 
 /// `writ finding accept`
 #[derive(Debug, clap::Args)]
 pub struct AcceptArgs {
     /// The finding.
-    id: FindingId,
-    /// Who accepts it: an admin or the owner of the finding's system.
+    pub id: FindingId,
+    /// Who accepts it (an admin or the owner of the finding's system), on the store
+    /// directly (over the API, the token's principal accepts).
     #[arg(long = "as")]
-    by: String,
+    pub by: Option<String>,
     /// Why the gap is acceptable for now.
     #[arg(long)]
-    reason: String,
+    pub reason: String,
     /// Until when (RFC 3339); the finding reopens then if the gap is still there.
     #[arg(long)]
-    until: String,
+    pub until: String,
 }
 
 async fn use_cases(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Findings)> {
@@ -81,8 +85,8 @@ async fn use_cases(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Findings)
     Ok((store, findings))
 }
 
-/// Prints a page of findings.
-pub async fn list(config: &Config, args: ListArgs) -> anyhow::Result<()> {
+/// Prints a page of findings read from the store.
+pub async fn list(config: &Config, args: ListArgs, json: bool) -> anyhow::Result<()> {
     let (store, _) = super::open_store(config, OpenMode::Existing).await?;
     let catalog = store.catalog().await?;
     let system = match &args.system {
@@ -105,7 +109,7 @@ pub async fn list(config: &Config, args: ListArgs) -> anyhow::Result<()> {
             limit: args.limit,
         })
         .await?;
-    if args.json {
+    if json {
         for finding in &page {
             println!("{}", serde_json::to_string(finding)?);
         }
@@ -136,10 +140,10 @@ pub async fn list(config: &Config, args: ListArgs) -> anyhow::Result<()> {
 }
 
 /// Files the retroactive grant request that adopts a finding's live access.
-pub async fn adopt(config: &Config, args: AdoptArgs) -> anyhow::Result<()> {
+pub async fn adopt(config: &Config, args: AdoptArgs, requester: &str) -> anyhow::Result<()> {
     let (store, findings) = use_cases(config).await?;
     let catalog = store.catalog().await?;
-    let requester = super::policy::find_principal(&catalog, &args.requester)?;
+    let requester = super::policy::find_principal(&catalog, requester)?;
     let submitted = findings
         .adopt(args.id, requester, &args.justification, args.ttl)
         .await?;
@@ -151,11 +155,11 @@ pub async fn adopt(config: &Config, args: AdoptArgs) -> anyhow::Result<()> {
 }
 
 /// Accepts a finding until a date.
-pub async fn accept(config: &Config, args: AcceptArgs) -> anyhow::Result<()> {
+pub async fn accept(config: &Config, args: AcceptArgs, by: &str) -> anyhow::Result<()> {
     let until = Timestamp::parse_rfc3339(&args.until)?;
     let (store, findings) = use_cases(config).await?;
     let catalog = store.catalog().await?;
-    let by = super::policy::find_principal(&catalog, &args.by)?;
+    let by = super::policy::find_principal(&catalog, by)?;
     let finding = findings.accept(args.id, by, &args.reason, until).await?;
     println!("{} {} until {}", finding.id, finding.status, until);
     Ok(())

@@ -46,6 +46,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: TokenCommand::Create(args),
         } => token::create(&config, args).await,
         Command::Token {
+            command: TokenCommand::List(args),
+        } => token::list(&config, args).await,
+        Command::Token {
             command: TokenCommand::Revoke { id },
         } => token::revoke(&config, &id).await,
         Command::Openapi => {
@@ -103,15 +106,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => credential::reveal(&config, &request, &requester).await,
         Command::Reconcile { system } => reconcile::run(&config, system.as_deref()).await,
-        Command::Finding {
-            command: FindingCommand::List(args),
-        } => finding::list(&config, args).await,
-        Command::Finding {
-            command: FindingCommand::Adopt(args),
-        } => finding::adopt(&config, args).await,
-        Command::Finding {
-            command: FindingCommand::Accept(args),
-        } => finding::accept(&config, args).await,
+        Command::Finding { client, command } => match command {
+            FindingCommand::List(args) if args.reader.is_some() => {
+                finding::list(&config, args, client.json).await
+            }
+            FindingCommand::List(args) => crate::client::findings::list(&client, args).await,
+            FindingCommand::Adopt(args) => match args.requester.clone() {
+                Some(requester) => finding::adopt(&config, args, &requester).await,
+                None => crate::client::findings::adopt(&client, args).await,
+            },
+            FindingCommand::Accept(args) => match args.by.clone() {
+                Some(by) => finding::accept(&config, args, &by).await,
+                None => crate::client::findings::accept(&client, args).await,
+            },
+        },
         Command::Credential {
             command:
                 CredentialCommand::Reveal {
