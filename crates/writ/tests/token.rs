@@ -36,16 +36,30 @@ async fn tokens_are_listed_without_their_secret_and_leave_the_list_when_revoked(
 
         let created = writ(
             &db,
-            &["token", "create", "--principal", "audrey@org.example", "--scope", "read"],
+            &[
+                "token",
+                "create",
+                "--principal",
+                "audrey@org.example",
+                "--scope",
+                "read",
+            ],
         );
         let secret = stdout(&created).trim().to_string();
         let about = String::from_utf8_lossy(&created.stderr).into_owned();
         let id = about.split_whitespace().nth(1).unwrap().to_string();
-        writ(&db, &["token", "create", "--principal", "carol@org.example"]);
+        writ(
+            &db,
+            &["token", "create", "--principal", "carol@org.example"],
+        );
 
         let listed = stdout(&writ(&db, &["token", "list"]));
         assert!(listed.starts_with("TOKEN"), "{listed}");
-        assert_eq!(listed.lines().count(), 3, "a header and two tokens: {listed}");
+        assert_eq!(
+            listed.lines().count(),
+            3,
+            "a header and two tokens: {listed}"
+        );
         let row = listed.lines().find(|l| l.starts_with(&id)).unwrap();
         assert!(row.contains("audrey@org.example"), "{row}");
         assert!(row.contains(" read ") && row.ends_with("valid"), "{row}");
