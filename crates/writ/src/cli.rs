@@ -348,4 +348,7 @@ pub enum BenchCommand {
     /// governed grants, with 1% drift of every kind: wall time, peak memory and findings by
     /// kind (which must equal the injected drift).
     Reconcile(crate::bench::reconcile::ReconcileBenchArgs),
+    /// The API under `wrk` on loopback over SQLite stores of 10k, 100k and 1M requests: GET
+    /// one request, list pages, POST a request; requests/s and p99.
+    Http(crate::bench::http::HttpBenchArgs),
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod evidence;
 pub mod expiry;
+pub mod http;
 pub mod lifecycle;
 pub mod policy;
 pub mod reconcile;

@@ -163,6 +163,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Reconcile(args),
         } => crate::bench::reconcile::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Http(args),
+        } => crate::bench::http::run(args).await,
     }
 }
 
