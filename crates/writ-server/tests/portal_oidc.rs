@@ -64,8 +64,9 @@ async fn provider() -> Option<Provider> {
         issuer: format!("http://127.0.0.1:{port}"),
     };
     let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
-    // Ready when its discovery document answers (a Python process takes a moment to start).
-    for _ in 0..200 {
+    // Ready when its discovery document answers (a Python process takes a moment to start,
+    // and several seconds on a loaded two-core machine).
+    for _ in 0..600 {
         if reqwest::get(&discovery)
             .await
             .is_ok_and(|r| r.status().is_success())
