@@ -41,9 +41,10 @@ impl Caller {
         self.admin || self.auditor
     }
 
-    /// Whether this caller may act as an administrator: an admin, with an admin token.
+    /// Whether this caller may act as an administrator: an admin, with an admin token or
+    /// signed in to the portal.
     pub fn acts_as_admin(&self) -> bool {
-        self.admin && self.scope == TokenScope::Admin
+        self.admin && matches!(self.scope, TokenScope::Admin | TokenScope::Session)
     }
 }
 
@@ -86,6 +87,30 @@ impl Tokens {
         lifetime: Duration,
         by: Actor,
     ) -> Result<CreatedToken, CoreError> {
+        let principal = self.active_principal(email).await?;
+        if scope == TokenScope::Session {
+            return Err(CoreError::Invalid(
+                "`session` tokens are made only by signing in to the portal".into(),
+            ));
+        }
+        self.issue(principal, scope, lifetime, by).await
+    }
+
+    /// Starts a portal session for the principal with e-mail `email`: a `session` token,
+    /// which only the portal's cookie accepts.
+    #[tracing::instrument(skip_all)]
+    pub async fn start_session(
+        &self,
+        email: &str,
+        lifetime: Duration,
+        by: Actor,
+    ) -> Result<CreatedToken, CoreError> {
+        let principal = self.active_principal(email).await?;
+        self.issue(principal, TokenScope::Session, lifetime, by)
+            .await
+    }
+
+    async fn active_principal(&self, email: &str) -> Result<Principal, CoreError> {
         let principal = self
             .store
             .principal_by_email(email)
@@ -96,6 +121,17 @@ impl Tokens {
                 "`{email}` is no longer active and cannot be given a token"
             )));
         }
+        Ok(principal)
+    }
+
+    async fn issue(
+        &self,
+        principal: Principal,
+        scope: TokenScope,
+        lifetime: Duration,
+        by: Actor,
+    ) -> Result<CreatedToken, CoreError> {
+        let email = principal.email.as_str();
         if scope == TokenScope::Admin && !principal.is_in_group(&self.roles.admin_group) {
             return Err(CoreError::Invalid(format!(
                 "`{email}` is not in `{}`, so cannot have an admin token",

@@ -9,7 +9,8 @@ use crate::time::Timestamp;
 
 string_enum! {
     /// What a token may do: `read` only reads, `write` also changes (requests, decisions),
-    /// `admin` also does what only administrators may (cancelling others' requests).
+    /// `admin` also does what only administrators may (cancelling others' requests);
+    /// `session` is a portal sign-in, good only as the portal's cookie.
     TokenScope as "token scope" {
         /// Reads only; every change is refused.
         Read = "read",
@@ -17,13 +18,20 @@ string_enum! {
         Write = "write",
         /// Everything the principal's roles allow, administration included.
         Admin = "admin",
+        /// A person signed in to the portal: everything their roles allow, through the
+        /// portal's cookie only, never as a bearer token (a stolen cookie does not open the
+        /// API).
+        Session = "session",
     }
 }
 
 impl TokenScope {
     /// Whether the scope allows changes.
     pub const fn can_write(self) -> bool {
-        matches!(self, TokenScope::Write | TokenScope::Admin)
+        matches!(
+            self,
+            TokenScope::Write | TokenScope::Admin | TokenScope::Session
+        )
     }
 }
 

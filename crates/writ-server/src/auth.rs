@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use writ_core::tokens::Caller;
+use writ_domain::TokenScope;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -38,6 +39,8 @@ impl FromRequestParts<AppState> for Reader {
             .tokens
             .authenticate(secret)
             .await?
+            // A portal session opens the portal only: its cookie is no API credential.
+            .filter(|caller| caller.scope != TokenScope::Session)
             .ok_or(ApiError::Unauthenticated)?;
         Ok(Reader(caller))
     }

@@ -5,6 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
+use writ_domain::TokenScope;
 use writ_testkit::{TestApp, TestDb};
 
 /// An answer: status, `Location`, `Set-Cookie` and body text.
@@ -148,6 +149,52 @@ async fn a_form_without_the_session_csrf_token_changes_nothing() {
         mine.body.contains("You have not asked for anything yet"),
         "{}",
         mine.body
+    );
+}
+
+#[tokio::test]
+async fn a_session_opens_the_portal_only_and_an_api_token_opens_the_api_only() {
+    let app = demo_app().await;
+    let (cookie, _) = sign_in(&app, "carol@org.example").await;
+    let session = cookie.trim_start_matches("writ_session=");
+    let as_bearer = app
+        .router()
+        .oneshot(
+            Request::builder()
+                .uri("/api/v1/requests")
+                .header(header::AUTHORIZATION, format!("Bearer {session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
+
+    let token = app.token("carol@org.example", TokenScope::Write).await;
+    let as_cookie = send(
+        &app,
+        "GET",
+        "/portal",
+        &format!("writ_session={token}"),
+        &[],
+    )
+    .await;
+    assert_eq!(as_cookie.location, "/portal/login");
+
+    let refused = app
+        .state
+        .tokens
+        .create(
+            "carol@org.example",
+            TokenScope::Session,
+            std::time::Duration::from_secs(60),
+            writ_domain::audit::Actor::system("test"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("signing in to the portal"),
+        "{refused}"
     );
 }
 

@@ -6,7 +6,6 @@ use axum::extract::{Form, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use writ_domain::TokenScope;
 use writ_domain::audit::Actor;
 
 use super::page::{PortalError, forged, render};
@@ -78,12 +77,7 @@ pub(crate) async fn start(state: &AppState, email: &str) -> Result<Response, Por
         })?;
     let created = state
         .tokens
-        .create(
-            email,
-            TokenScope::Write,
-            SESSION_LIFETIME,
-            Actor::principal(principal.id),
-        )
+        .start_session(email, SESSION_LIFETIME, Actor::principal(principal.id))
         .await?;
     tracing::info!(principal = %principal.id, "portal session started");
     Ok((

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 use writ_core::tokens::Caller;
+use writ_domain::TokenScope;
 
 use crate::AppState;
 
@@ -99,6 +100,8 @@ impl FromRequestParts<AppState> for Session {
             .map_err(|e| {
                 super::page::PortalError::from(crate::error::ApiError::from(e)).into_response()
             })?
+            // Only a session made by signing in opens the portal, never an API token.
+            .filter(|caller| caller.scope == TokenScope::Session)
             .ok_or_else(|| SignIn.into_response())?;
         Ok(Session {
             caller,
