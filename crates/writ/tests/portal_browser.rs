@@ -1,11 +1,13 @@
 //! The portal in headless Chromium (Debian's `chromium` and `chromedriver`, driven by
-//! fantoccini) against `writ demo`: a requester finds an entitlement in the catalog, checks
-//! policy's verdict and submits; the identity's owner and then security approve from their
+//! fantoccini) against `writ demo`: a requester signs in through a real OpenID Connect
+//! provider (`oidc-provider-mock`), finds an entitlement in the catalog, checks policy's
+//! verdict and submits; the identity's owner and then security approve from their
 //! inboxes; the job runner grants and reads it back; the grant shows `active`. Screenshots of
 //! the main pages land in `target/screenshots/`.
 //!
 //! Skipped, with the reason printed, when `chromedriver` is absent and `WRIT_TEST_BROWSER` is
-//! unset; with `WRIT_TEST_BROWSER=1` (CI) a missing browser fails the test.
+//! unset; with `WRIT_TEST_BROWSER=1` (CI) a missing browser fails the test. Without the OIDC
+//! provider (and `WRIT_TEST_OIDC` unset) the requester signs in with a one-time link instead.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod demo_process;
@@ -17,7 +19,7 @@ use std::time::Duration;
 use demo_process::Demo;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-/// chromedriver, stopped when dropped.
+/// A child process (chromedriver, the OIDC provider), stopped when dropped.
 struct Driver {
     child: Child,
     url: String,
@@ -32,11 +34,7 @@ impl Drop for Driver {
 
 /// Starts chromedriver on a free port, or says why it cannot.
 async fn driver() -> Option<Driver> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let spawned = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -138,6 +136,97 @@ async fn wait_for_url(client: &Client, needle: &str) {
     panic!("the address never came to contain {needle}");
 }
 
+/// A free loopback port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `oidc-provider-mock` knowing the demo's requester (by the external id the example
+/// catalog gives him), or says why it cannot.
+async fn oidc_provider() -> Option<Driver> {
+    let port = free_port();
+    let spawned = Command::new("oidc-provider-mock")
+        .args(["--port", &port.to_string()])
+        .args([
+            "--user-claims",
+            r#"{"sub": "00u1a2b3c4ravi", "email": "ravi.shah@acmepay.example"}"#,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let child = match spawned {
+        Ok(child) => child,
+        Err(err) => {
+            assert!(
+                std::env::var_os("WRIT_TEST_OIDC").is_none(),
+                "WRIT_TEST_OIDC is set but `oidc-provider-mock` cannot start: {err}"
+            );
+            eprintln!("the requester signs in with a one-time link: no OIDC provider: {err}");
+            return None;
+        }
+    };
+    let provider = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    // A Python process takes a few seconds to start on a loaded machine.
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(provider);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("oidc-provider-mock did not start on port {port}");
+}
+
+/// `writ demo` with the portal's `[oidc]` pointing at `provider`, or plain without one.
+fn demo(provider: Option<&Driver>, dir: &std::path::Path) -> Demo {
+    let Some(provider) = provider else {
+        return Demo::start();
+    };
+    let port = free_port();
+    let secret = dir.join("oidc-client-secret");
+    std::fs::write(&secret, "browser-test").unwrap();
+    let config = dir.join("writ.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[oidc]\nissuer = '{}'\nclient_id = 'writ-portal'\nclient_secret_file = '{}'\n\
+             redirect_url = 'http://127.0.0.1:{port}/portal/login/callback'\n",
+            provider.url,
+            secret.display()
+        ),
+    )
+    .unwrap();
+    Demo::start_with(Some(&config), &format!("127.0.0.1:{port}"))
+}
+
+/// Signs in through the identity provider as its user `sub`.
+async fn sign_in_with_oidc(client: &Client, demo: &Demo, sub: &str) {
+    client
+        .goto(&format!("{}/portal/login", demo.base))
+        .await
+        .unwrap();
+    shoot(client, "login").await;
+    click(client, "a[href='/portal/login/oidc']").await;
+    type_into(client, "input[name=sub]", sub).await;
+    shoot(client, "login-provider").await;
+    click(client, "form button[type=submit]").await;
+    element(client, "form.who button").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/portal")
+    );
+}
+
 /// Signs out whoever is signed in, then in as the holder of `link`.
 async fn sign_in(client: &Client, link: &str) {
     if client.find(Locator::Css("form.who button")).await.is_ok() {
@@ -181,11 +270,19 @@ async fn approve(client: &Client, demo: &Demo, request: &str, screenshot: Option
 #[tokio::test]
 async fn a_request_is_submitted_approved_and_shown_active_in_the_browser() {
     let Some(driver) = driver().await else { return };
-    let demo = Demo::start();
+    let provider = oidc_provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(provider.as_ref(), dir.path());
     let client = browser(&driver).await;
 
-    // The requester: dashboard, catalog, the form with policy's verdict, then submit.
-    sign_in(&client, &demo.links["requester"]).await;
+    // The requester signs in through the identity provider, then: dashboard, catalog, the
+    // form with policy's verdict, submit.
+    if provider.is_some() {
+        sign_in_with_oidc(&client, &demo, "00u1a2b3c4ravi").await;
+    } else {
+        sign_in(&client, &demo.links["requester"]).await;
+    }
+    assert!(text(&client, "form.who").await.contains("Ravi"));
     shoot(&client, "dashboard").await;
     client
         .goto(&format!("{}/portal/catalog", demo.base))

@@ -31,8 +31,19 @@ impl Drop for Demo {
 impl Demo {
     /// Starts `writ demo --listen 127.0.0.1:0` and reads its banner.
     pub fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_writ"))
-            .args(["demo", "--listen", "127.0.0.1:0"])
+        Self::start_with(None, "127.0.0.1:0")
+    }
+
+    /// Starts `writ demo` on `listen` with the configuration file `config`, if any, and reads
+    /// its banner.
+    pub fn start_with(config: Option<&std::path::Path>, listen: &str) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_writ"));
+        match config {
+            Some(path) => command.env("WRIT_CONFIG", path),
+            None => command.env_remove("WRIT_CONFIG"),
+        };
+        let mut child = command
+            .args(["demo", "--listen", listen])
             .env_remove("WRIT_LISTEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
