@@ -76,47 +76,75 @@ pub(super) async fn context(
 ) -> Result<SubmitContext, StoreError> {
     let mut conn = pool.acquire().await?;
     let mut context = subjects_on(&mut conn, requester, identity, entitlement).await?;
+    context.sod_rules = catalog::all_sod_rules(&mut conn).await?;
+    // Holdings matter only to the SoD rules naming the requested entitlement: reading just
+    // those keeps a submission's cost independent of how much the owner's identities hold.
+    let relevant: Vec<EntitlementId> = match entitlement {
+        Some(requested) => context
+            .sod_rules
+            .iter()
+            .filter(|rule| rule.entitlements.as_slice().contains(&requested))
+            .flat_map(|rule| rule.entitlements.as_slice().iter().copied())
+            .collect(),
+        None => Vec::new(),
+    };
     if let Some(identity) = &context.identity {
-        context.held = held_by_identity(&mut conn, identity.id).await?;
-        context.owner_held = held_by_owner(&mut conn, identity.owner).await?;
+        if !relevant.is_empty() {
+            context.held = held_by_identity(&mut conn, identity.id, &relevant).await?;
+            context.owner_held = held_by_owner(&mut conn, identity.owner, &relevant).await?;
+        }
         if let Some(e) = &context.entitlement {
             context.open_break_glass_review = open_review(&mut conn, identity.id, e.id).await?;
         }
     }
-    context.sod_rules = catalog::all_sod_rules(&mut conn).await?;
     Ok(context)
 }
 
+/// `IN ($2, …)` for `count` parameters after the first.
+fn among(count: usize) -> String {
+    let placeholders: Vec<String> = (2..count + 2).map(|n| format!("${n}")).collect();
+    format!("IN ({})", placeholders.join(", "))
+}
+
+/// Which of `relevant` the identity holds or is about to hold.
 async fn held_by_identity(
     conn: &mut Connection,
     identity: IdentityId,
+    relevant: &[EntitlementId],
 ) -> Result<Vec<EntitlementId>, StoreError> {
+    let among = among(relevant.len());
     let sql = format!(
         "SELECT entitlement_id FROM grants WHERE identity_id = $1 AND status IN {HELD} \
+         AND entitlement_id {among} \
          UNION SELECT entitlement_id FROM requests WHERE identity_id = $1 \
-         AND entitlement_id IS NOT NULL AND status IN {IN_FLIGHT}"
+         AND entitlement_id {among} AND status IN {IN_FLIGHT}"
     );
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(identity.as_uuid())
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(identity.as_uuid());
+    for e in relevant {
+        query = query.bind(e.as_uuid());
+    }
+    let ids: Vec<uuid::Uuid> = query.fetch_all(&mut *conn).await?;
     Ok(ids.into_iter().map(EntitlementId::from_uuid).collect())
 }
 
+/// Which of `relevant` any identity of the owner holds or is about to hold.
 async fn held_by_owner(
     conn: &mut Connection,
     owner: PrincipalId,
+    relevant: &[EntitlementId],
 ) -> Result<Vec<EntitlementId>, StoreError> {
+    let among = among(relevant.len());
     let sql = format!(
         "SELECT g.entitlement_id FROM grants g JOIN identities i ON i.id = g.identity_id \
-         WHERE i.owner_id = $1 AND g.status IN {HELD} \
+         WHERE i.owner_id = $1 AND g.status IN {HELD} AND g.entitlement_id {among} \
          UNION SELECT r.entitlement_id FROM requests r JOIN identities i ON i.id = r.identity_id \
-         WHERE i.owner_id = $1 AND r.entitlement_id IS NOT NULL AND r.status IN {IN_FLIGHT}"
+         WHERE i.owner_id = $1 AND r.entitlement_id {among} AND r.status IN {IN_FLIGHT}"
     );
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(owner.as_uuid())
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(owner.as_uuid());
+    for e in relevant {
+        query = query.bind(e.as_uuid());
+    }
+    let ids: Vec<uuid::Uuid> = query.fetch_all(&mut *conn).await?;
     Ok(ids.into_iter().map(EntitlementId::from_uuid).collect())
 }
 
@@ -156,8 +184,9 @@ pub(super) async fn check_holdings(
         held.dedup();
         held
     };
-    let owner_now = relevant(held_by_owner(tx, decided_on.owner).await?);
-    let identity_now = relevant(held_by_identity(tx, decided_on.identity).await?);
+    let owner_now = relevant(held_by_owner(tx, decided_on.owner, &decided_on.relevant).await?);
+    let identity_now =
+        relevant(held_by_identity(tx, decided_on.identity, &decided_on.relevant).await?);
     if owner_now != relevant(decided_on.held.clone())
         || identity_now != relevant(decided_on.identity_held.clone())
     {
