@@ -39,7 +39,7 @@ use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::merkle::TreeHash;
 use writ_domain::{
-    Account, AccountKey, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId,
+    Account, AccountKey, ApiToken, ExternalRef, OutboxEntry, OutboxId, OutboxState, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId,
     Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
     NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
     RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, SystemId,
@@ -882,4 +882,45 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         event: NewAuditEvent,
     ) -> StoreResult<ApiToken>;
+
+    /// Leases up to `claim.limit` due outbox entries for `claim.lease_for`, counting the
+    /// attempt; an entry waits while an earlier one of its request and destination is pending.
+    async fn claim_outbox(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Marks a pending outbox entry delivered at `now`.
+    async fn outbox_delivered(&self, id: OutboxId, now: Timestamp) -> StoreResult<()>;
+
+    /// Records a failed delivery: tried again at `retry_at`, or dead-lettered (with an
+    /// `outbox.dead_lettered` audit event) when `None`.
+    async fn outbox_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<JobFailure>;
+
+    /// Sends a dead outbox entry again, with its audit event; an entry not dead is a
+    /// [`StoreError::Conflict`].
+    async fn redeliver_outbox(&self, id: OutboxId, event: NewAuditEvent) -> StoreResult<()>;
+
+    /// Up to `limit` outbox entries in `state` (any when `None`) after `after`, oldest first.
+    async fn outbox_page(
+        &self,
+        state: Option<OutboxState>,
+        after: Option<OutboxId>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Records an inbound delivery by the sender's id; `false`, and nothing written, when the
+    /// same source delivered it before (a replay).
+    async fn record_inbound(&self, source: &str, delivery: &str, now: Timestamp)
+    -> StoreResult<bool>;
+
+    /// Forgets an inbound delivery whose handling failed, so the sender's retry is handled.
+    async fn forget_inbound(&self, source: &str, delivery: &str) -> StoreResult<()>;
+
+    /// Records a ticket refused before it became a request (it names no catalog entitlement
+    /// or registered identity), with `event`, and owes the ticket a note saying why.
+    async fn refuse_ticket(&self, ticket: ExternalRef, event: NewAuditEvent) -> StoreResult<()>;
 }
