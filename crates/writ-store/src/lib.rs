@@ -864,6 +864,9 @@ pub trait Store: Send + Sync + 'static {
     /// One principal by e-mail.
     async fn principal_by_email(&self, email: &str) -> StoreResult<Option<Principal>>;
 
+    /// One principal by the identity provider's subject (its external id).
+    async fn principal_by_external_id(&self, external_id: &str) -> StoreResult<Option<Principal>>;
+
     /// Every decision recorded on a request, oldest first.
     async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>>;
 

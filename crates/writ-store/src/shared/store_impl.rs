@@ -855,6 +855,10 @@ impl Store for Adapter {
         listing::principal_by_email(self.reads(), email).await
     }
 
+    async fn principal_by_external_id(&self, external_id: &str) -> StoreResult<Option<Principal>> {
+        listing::principal_by_external_id(self.reads(), external_id).await
+    }
+
     async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>> {
         listing::approvals_of(self.reads(), request).await
     }
