@@ -94,6 +94,7 @@ pub async fn run_with(
         tokens: Tokens::new(store.clone(), clock.clone(), config.roles.clone()),
         bundles: Bundles::new(store.clone(), checkpointer.clone()),
         portal,
+        webhooks: Default::default(),
     };
     let revoker = executor.revoker().clone();
     let reconciler = writ_core::reconcile::Reconciler::new(
