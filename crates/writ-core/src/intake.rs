@@ -8,9 +8,7 @@
 use std::sync::Arc;
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{
-    ApprovalDecision, ExternalRef, Principal, RequestKind, RequestStatus, Ttl,
-};
+use writ_domain::{ApprovalDecision, ExternalRef, Principal, RequestKind, RequestStatus, Ttl};
 use writ_store::Store;
 
 use crate::Clock;

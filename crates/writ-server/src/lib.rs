@@ -24,8 +24,8 @@ use writ_core::tokens::Tokens;
 use writ_store::Store;
 
 pub use api::openapi;
-pub use webhooks::{Desk, Webhooks};
 pub use portal::{DEMO_LINK_LIFETIME, DemoLogins, Oidc, OidcSettings, PortalConfig};
+pub use webhooks::{Desk, Webhooks};
 
 /// The OpenAPI document as pretty JSON, exactly as committed in `docs/openapi.json` (without
 /// its final newline).

@@ -56,11 +56,7 @@ fn document_text(node: &serde_json::Value, out: &mut String) {
 }
 
 /// A person field (a user object or a list of them, or bare e-mails) as people.
-pub fn people(
-    value: &serde_json::Value,
-    email_key: &str,
-    external_id_key: &str,
-) -> Vec<PersonRef> {
+pub fn people(value: &serde_json::Value, email_key: &str, external_id_key: &str) -> Vec<PersonRef> {
     match value {
         serde_json::Value::Array(items) => items
             .iter()
@@ -92,7 +88,10 @@ mod tests {
 
     #[test]
     fn field_values_read_as_text_whatever_their_shape() {
-        assert_eq!(text(&serde_json::json!(" orders/readers ")), Some("orders/readers".into()));
+        assert_eq!(
+            text(&serde_json::json!(" orders/readers ")),
+            Some("orders/readers".into())
+        );
         assert_eq!(text(&serde_json::json!(8)), Some("8".into()));
         assert_eq!(
             text(&serde_json::json!({"self": "x", "value": "orders/readers", "id": "10020"})),

@@ -39,11 +39,11 @@ use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::merkle::TreeHash;
 use writ_domain::{
-    Account, AccountKey, ApiToken, ExternalRef, OutboxEntry, OutboxId, OutboxState, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId,
-    Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
-    NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
-    RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, SystemId,
-    Timestamp, TokenHash, Ttl,
+    Account, AccountKey, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId,
+    ExternalRef, Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification,
+    Notification, NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview,
+    Principal, PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus,
+    ReviewClosure, ReviewId, SodRule, System, SystemId, Timestamp, TokenHash, Ttl,
 };
 
 pub use credentials::{
@@ -917,8 +917,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records an inbound delivery by the sender's id; `false`, and nothing written, when the
     /// same source delivered it before (a replay).
-    async fn record_inbound(&self, source: &str, delivery: &str, now: Timestamp)
-    -> StoreResult<bool>;
+    async fn record_inbound(
+        &self,
+        source: &str,
+        delivery: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Forgets an inbound delivery whose handling failed, so the sender's retry is handled.
     async fn forget_inbound(&self, source: &str, delivery: &str) -> StoreResult<()>;

@@ -107,8 +107,15 @@ async fn each_change_of_a_ticket_born_request_owes_its_ticket_one_note_in_order(
     store.cancel_request(born.id, cancel).await.unwrap();
 
     let owed = store.outbox_page(None, None, 10).await.unwrap();
-    assert_eq!(owed.len(), 2, "two changes of the ticket-born request, none of the other");
-    assert!(owed.iter().all(|e| e.ticket == Some(ticket()) && e.request == Some(born.id)));
+    assert_eq!(
+        owed.len(),
+        2,
+        "two changes of the ticket-born request, none of the other"
+    );
+    assert!(
+        owed.iter()
+            .all(|e| e.ticket == Some(ticket()) && e.request == Some(born.id))
+    );
     assert_eq!(
         owed.iter().map(|e| e.request_status).collect::<Vec<_>>(),
         [
@@ -124,7 +131,10 @@ async fn each_change_of_a_ticket_born_request_owes_its_ticket_one_note_in_order(
     assert_eq!(first[0].attempts, 1);
     store.outbox_delivered(first[0].id, T0).await.unwrap();
     let second = store.claim_outbox(claim(T0)).await.unwrap();
-    assert_eq!(second.iter().map(|e| e.id).collect::<Vec<_>>(), [owed[1].id]);
+    assert_eq!(
+        second.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [owed[1].id]
+    );
 }
 
 async fn a_claimed_note_is_not_claimed_again_until_its_lease_passes(db: TestDb) {
@@ -134,7 +144,11 @@ async fn a_claimed_note_is_not_claimed_again_until_its_lease_passes(db: TestDb) 
     assert_eq!(store.claim_outbox(claim(T0)).await.unwrap().len(), 1);
     assert!(store.claim_outbox(claim(T0)).await.unwrap().is_empty());
     let again = store.claim_outbox(claim(T0.plus(MINUTE))).await.unwrap();
-    assert_eq!(again.len(), 1, "a worker that died leaves its note to another");
+    assert_eq!(
+        again.len(),
+        1,
+        "a worker that died leaves its note to another"
+    );
     assert_eq!(again[0].attempts, 2);
 }
 
@@ -149,7 +163,13 @@ async fn a_failing_delivery_is_retried_then_dead_lettered_and_may_be_sent_again(
         .await
         .unwrap();
     assert_eq!(failure, JobFailure::Retried(retry_at));
-    assert!(store.claim_outbox(claim(T0.plus(MINUTE))).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_outbox(claim(T0.plus(MINUTE)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let entry = store.claim_outbox(claim(retry_at)).await.unwrap().remove(0);
     let failure = store
@@ -172,14 +192,20 @@ async fn a_failing_delivery_is_retried_then_dead_lettered_and_may_be_sent_again(
 
     let resend = NewAuditEvent::new(retry_at, Actor::system("test"), "outbox.redelivered")
         .subject(SubjectRef::new("outbox", entry.id));
-    store.redeliver_outbox(entry.id, resend.clone()).await.unwrap();
+    store
+        .redeliver_outbox(entry.id, resend.clone())
+        .await
+        .unwrap();
     assert!(matches!(
         store.redeliver_outbox(entry.id, resend).await,
         Err(StoreError::Conflict { .. })
     ));
     let again = store.claim_outbox(claim(retry_at)).await.unwrap();
     assert_eq!(again.len(), 1);
-    assert_eq!(again[0].attempts, 1, "a resent note counts its attempts afresh");
+    assert_eq!(
+        again[0].attempts, 1,
+        "a resent note counts its attempts afresh"
+    );
 }
 
 async fn a_refused_ticket_owes_a_note_without_a_request(db: TestDb) {
@@ -193,7 +219,10 @@ async fn a_refused_ticket_owes_a_note_without_a_request(db: TestDb) {
     assert_eq!(owed[0].ticket, Some(ticket()));
     assert_eq!(owed[0].request, None);
     let (seq, _) = store.audit_head().await.unwrap().unwrap();
-    assert_eq!(owed[0].audit_seq, seq, "the note reports the refusal's audit event");
+    assert_eq!(
+        owed[0].audit_seq, seq,
+        "the note reports the refusal's audit event"
+    );
 }
 
 async fn a_replayed_inbound_delivery_is_recognised(db: TestDb) {

@@ -151,7 +151,11 @@ impl OutboxWorker {
     }
 
     /// The note for `entry`, from its audit event and its request as they stand.
-    async fn note(&self, entry: &OutboxEntry, ticket: ExternalRef) -> Result<TicketNote, CoreError> {
+    async fn note(
+        &self,
+        entry: &OutboxEntry,
+        ticket: ExternalRef,
+    ) -> Result<TicketNote, CoreError> {
         let event = self.event(entry.audit_seq).await?;
         let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
         let mut note = TicketNote {

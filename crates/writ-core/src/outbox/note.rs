@@ -128,12 +128,14 @@ pub(crate) fn reasons(event: &AuditEvent, data: &serde_json::Value) -> Vec<Strin
         .get("reasons")
         .or_else(|| data.get("decision").and_then(|d| d.get("reasons")));
     if let Some(list) = listed.and_then(|v| v.as_array()) {
-        reasons.extend(list.iter().filter_map(|r| match r {
-            serde_json::Value::String(s) => Some(s.clone()),
-            other => other
-                .get("message")
-                .and_then(|m| m.as_str())
-                .map(str::to_string),
+        reasons.extend(list.iter().filter_map(|r| {
+            match r {
+                serde_json::Value::String(s) => Some(s.clone()),
+                other => other
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string),
+            }
         }));
     }
     if reasons.is_empty() && event.action == "request.rejected" {

@@ -63,7 +63,11 @@ impl JiraDesk {
             })
             .and_then(|t| t.get("id").and_then(|id| id.as_str()));
         let Some(id) = id else {
-            tracing::info!(issue = key, transition = name, "transition not offered now; already made or not in this workflow");
+            tracing::info!(
+                issue = key,
+                transition = name,
+                "transition not offered now; already made or not in this workflow"
+            );
             return Ok(());
         };
         let response = self

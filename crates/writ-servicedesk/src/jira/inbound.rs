@@ -1,14 +1,14 @@
 //! A Jira webhook delivery, verified and mapped. The payload is Jira Cloud's issue event:
 //! `{"timestamp": <ms>, "webhookEvent": "jira:issue_created", "issue": {"key", "fields": {…}}}`.
 
-use writ_core::intake::{PersonRef, Ticket};
+use writ_core::intake::Ticket;
 use writ_domain::{ExternalRef, Timestamp};
 
 use super::JiraSettings;
+use crate::Inbound;
 use crate::error::{InboundError, check_fresh};
 use crate::fields;
 use crate::signature::verify_hub_signature;
-use crate::Inbound;
 
 /// The header carrying Jira's delivery id, unchanged across retries.
 pub const DELIVERY_HEADER: &str = "x-atlassian-webhook-identifier";
@@ -78,7 +78,7 @@ fn ticket(settings: &JiraSettings, payload: &serde_json::Value) -> Result<Ticket
         reporter: fields::people(field("reporter"), "emailAddress", "accountId")
             .into_iter()
             .next()
-            .unwrap_or_else(PersonRef::default),
+            .unwrap_or_default(),
         entitlement: fields::text(field(&map.entitlement)),
         identity: fields::text(field(&map.identity)),
         ttl: text(&map.ttl),

@@ -3,7 +3,7 @@
 //! [{"email", "user_name"}]}`, sent with `X-Writ-Delivery`, `X-Writ-Timestamp` (unix seconds)
 //! and `X-Writ-Signature: v1=<base64 HMAC-SHA256 of "timestamp.body">`.
 
-use writ_core::intake::{PersonRef, Ticket};
+use writ_core::intake::Ticket;
 use writ_domain::{ExternalRef, Timestamp};
 
 use super::ServiceNowSettings;
@@ -33,10 +33,9 @@ pub fn accept(
         body,
         header(SIGNATURE_HEADER).as_deref(),
     )?;
-    let secs: i64 = sent
-        .trim()
-        .parse()
-        .map_err(|_| InboundError::Malformed(format!("`{TIMESTAMP_HEADER}` is not unix seconds")))?;
+    let secs: i64 = sent.trim().parse().map_err(|_| {
+        InboundError::Malformed(format!("`{TIMESTAMP_HEADER}` is not unix seconds"))
+    })?;
     check_fresh(
         Timestamp::from_micros(secs.saturating_mul(1_000_000)),
         now,
@@ -53,7 +52,10 @@ pub fn accept(
     })
 }
 
-fn ticket(settings: &ServiceNowSettings, record: &serde_json::Value) -> Result<Ticket, InboundError> {
+fn ticket(
+    settings: &ServiceNowSettings,
+    record: &serde_json::Value,
+) -> Result<Ticket, InboundError> {
     let sys_id = record
         .get("sys_id")
         .and_then(|k| k.as_str())
@@ -74,14 +76,22 @@ fn ticket(settings: &ServiceNowSettings, record: &serde_json::Value) -> Result<T
                 settings.table
             )),
         },
-        reporter: fields::people(record.get("reporter").unwrap_or(&null), "email", "user_name")
-            .into_iter()
-            .next()
-            .unwrap_or_else(PersonRef::default),
+        reporter: fields::people(
+            record.get("reporter").unwrap_or(&null),
+            "email",
+            "user_name",
+        )
+        .into_iter()
+        .next()
+        .unwrap_or_default(),
         entitlement: fields::text(field(&map.entitlement)),
         identity: fields::text(field(&map.identity)),
         ttl: text(&map.ttl),
         justification: text(&map.justification),
-        approvers: fields::people(record.get("approvers").unwrap_or(&null), "email", "user_name"),
+        approvers: fields::people(
+            record.get("approvers").unwrap_or(&null),
+            "email",
+            "user_name",
+        ),
     })
 }

@@ -97,9 +97,7 @@ pub(super) async fn owe(
     seq: u64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let ticket = ticket
-        .map(|t| rows::to_json("ticket", t))
-        .transpose()?;
+    let ticket = ticket.map(|t| rows::to_json("ticket", t)).transpose()?;
     sqlx::query(
         "INSERT INTO outbox (id, destination, ticket, request_id, request_status, audit_seq, \
          state, attempts, created_at, next_attempt_at) \
@@ -140,10 +138,7 @@ pub(super) async fn claim(
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
     .await?;
-    let mut entries = rows
-        .into_iter()
-        .map(entry)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut entries = rows.into_iter().map(entry).collect::<Result<Vec<_>, _>>()?;
     entries.sort_by_key(|e| e.id);
     Ok(entries)
 }

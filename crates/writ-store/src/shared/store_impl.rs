@@ -6,11 +6,11 @@ use futures_util::stream::BoxStream;
 use writ_domain::audit::{Actor, AuditEvent, AuditHash, NewAuditEvent, SubjectRef};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, ApiToken, ApiTokenId, ExternalRef, OutboxEntry, OutboxId, OutboxState, Approval, Catalog, Entitlement, EntitlementId, Finding,
-    FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
-    NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
-    RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, System, SystemId,
-    Timestamp, TokenHash,
+    Account, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId, ExternalRef,
+    Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
+    NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview, Principal,
+    PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus, ReviewClosure,
+    ReviewId, System, SystemId, Timestamp, TokenHash,
 };
 
 use crate::{
@@ -23,7 +23,8 @@ use crate::{
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
-    listing, notifications, outbox, removal, requests, reviews, revocation, routing, tokens, transfer,
+    listing, notifications, outbox, removal, requests, reviews, revocation, routing, tokens,
+    transfer,
 };
 
 #[async_trait]
@@ -989,7 +990,6 @@ impl Store for Adapter {
         tx.commit().await?;
         Ok(())
     }
-
 }
 
 /// The assignment of a request's first stage, recorded with its submission.
