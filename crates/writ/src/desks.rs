@@ -75,45 +75,8 @@ struct ServiceNowFile {
 
 /// The configured desks, their secrets read.
 pub(crate) fn webhooks(file: ServiceDeskFile) -> anyhow::Result<Webhooks> {
-    let jira = file
-        .jira
-        .map(|jira| -> anyhow::Result<_> {
-            Ok(Arc::new(Desk {
-                count_approvals: jira.count_approvals,
-                settings: JiraSettings {
-                    name: jira.name.unwrap_or_else(|| "jira".into()),
-                    base_url: jira.base_url,
-                    user: jira.user,
-                    api_token: read(&jira.api_token).context("[servicedesk.jira] api_token")?,
-                    webhook_secret: read(&jira.webhook_secret)
-                        .context("[servicedesk.jira] webhook_secret")?,
-                    fields: jira.fields,
-                    transitions: jira.transitions,
-                    max_skew: jira.max_skew.map_or(DEFAULT_MAX_SKEW, |t| t.as_duration()),
-                },
-            }))
-        })
-        .transpose()?;
-    let servicenow = file
-        .servicenow
-        .map(|now| -> anyhow::Result<_> {
-            Ok(Arc::new(Desk {
-                count_approvals: now.count_approvals,
-                settings: ServiceNowSettings {
-                    name: now.name.unwrap_or_else(|| "servicenow".into()),
-                    base_url: now.base_url,
-                    table: now.table,
-                    user: now.user,
-                    password: read(&now.password).context("[servicedesk.servicenow] password")?,
-                    webhook_secret: read(&now.webhook_secret)
-                        .context("[servicedesk.servicenow] webhook_secret")?,
-                    fields: now.fields,
-                    states: now.states,
-                    max_skew: now.max_skew.map_or(DEFAULT_MAX_SKEW, |t| t.as_duration()),
-                },
-            }))
-        })
-        .transpose()?;
+    let jira = file.jira.map(jira).transpose()?;
+    let servicenow = file.servicenow.map(servicenow).transpose()?;
     if let (Some(jira), Some(now)) = (&jira, &servicenow)
         && jira.settings.name == now.settings.name
     {
@@ -123,6 +86,53 @@ pub(crate) fn webhooks(file: ServiceDeskFile) -> anyhow::Result<Webhooks> {
         );
     }
     Ok(Webhooks { jira, servicenow })
+}
+
+fn jira(file: JiraFile) -> anyhow::Result<Arc<Desk<JiraSettings>>> {
+    let secret = |source, what| secret(source, "jira", what);
+    let settings = JiraSettings {
+        name: file.name.unwrap_or_else(|| "jira".into()),
+        api_token: secret(&file.api_token, "api_token")?,
+        webhook_secret: secret(&file.webhook_secret, "webhook_secret")?,
+        max_skew: skew(file.max_skew),
+        base_url: file.base_url,
+        user: file.user,
+        fields: file.fields,
+        transitions: file.transitions,
+    };
+    let count_approvals = file.count_approvals;
+    Ok(Arc::new(Desk {
+        settings,
+        count_approvals,
+    }))
+}
+
+fn servicenow(file: ServiceNowFile) -> anyhow::Result<Arc<Desk<ServiceNowSettings>>> {
+    let secret = |source, what| secret(source, "servicenow", what);
+    let settings = ServiceNowSettings {
+        name: file.name.unwrap_or_else(|| "servicenow".into()),
+        password: secret(&file.password, "password")?,
+        webhook_secret: secret(&file.webhook_secret, "webhook_secret")?,
+        max_skew: skew(file.max_skew),
+        base_url: file.base_url,
+        table: file.table,
+        user: file.user,
+        fields: file.fields,
+        states: file.states,
+    };
+    let count_approvals = file.count_approvals;
+    Ok(Arc::new(Desk {
+        settings,
+        count_approvals,
+    }))
+}
+
+fn skew(configured: Option<Ttl>) -> Duration {
+    configured.map_or(DEFAULT_MAX_SKEW, |t| t.as_duration())
+}
+
+fn secret(source: &SecretSource, desk: &str, what: &str) -> anyhow::Result<Secret> {
+    read(source).with_context(|| format!("[servicedesk.{desk}] {what}"))
 }
 
 fn read(source: &SecretSource) -> anyhow::Result<Secret> {
