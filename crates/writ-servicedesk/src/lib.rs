@@ -5,6 +5,7 @@
 //! web framework or the store.
 
 pub mod error;
+pub mod events;
 pub mod fields;
 pub mod http;
 pub mod jira;

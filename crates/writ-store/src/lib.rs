@@ -890,6 +890,16 @@ pub trait Store: Send + Sync + 'static {
     /// attempt; an entry waits while an earlier one of its request and destination is pending.
     async fn claim_outbox(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<OutboxEntry>>;
 
+    /// Owes the outbound webhook `destination` each audit event appended since it last
+    /// looked (up to `limit`), as outbox entries, in one transaction; an endpoint new to the
+    /// store starts from the log's head. Returns how many were owed.
+    async fn fan_out_events(
+        &self,
+        destination: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<usize>;
+
     /// Marks a pending outbox entry delivered at `now`.
     async fn outbox_delivered(&self, id: OutboxId, now: Timestamp) -> StoreResult<()>;
 

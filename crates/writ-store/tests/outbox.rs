@@ -37,6 +37,7 @@ contract!(
     a_failing_delivery_is_retried_then_dead_lettered_and_may_be_sent_again,
     a_refused_ticket_owes_a_note_without_a_request,
     a_replayed_inbound_delivery_is_recognised,
+    a_webhook_endpoint_is_owed_each_event_after_it_was_configured_once,
 );
 
 const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
@@ -232,4 +233,29 @@ async fn a_replayed_inbound_delivery_is_recognised(db: TestDb) {
     assert!(store.record_inbound("servicenow", "d-1", T0).await.unwrap());
     store.forget_inbound("jira", "d-1").await.unwrap();
     assert!(store.record_inbound("jira", "d-1", T0).await.unwrap());
+}
+
+async fn a_webhook_endpoint_is_owed_each_event_after_it_was_configured_once(db: TestDb) {
+    let store = db.store();
+    let p = applied(&*store).await;
+    let endpoint = "webhook:siem";
+    assert_eq!(
+        store.fan_out_events(endpoint, 100, T0).await.unwrap(),
+        0,
+        "starts at the head"
+    );
+    let request = submit(&*store, &p, None).await;
+    let noise = NewAuditEvent::new(T0, Actor::system("outbox"), "outbox.redelivered");
+    store.append_audit(vec![noise]).await.unwrap();
+    assert_eq!(store.fan_out_events(endpoint, 100, T0).await.unwrap(), 1);
+    assert_eq!(
+        store.fan_out_events(endpoint, 100, T0).await.unwrap(),
+        0,
+        "owed once"
+    );
+    let owed = store.outbox_page(None, None, 10).await.unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].destination, endpoint);
+    assert_eq!(owed[0].request, Some(request.id));
+    assert_eq!(owed[0].request_status, Some(RequestStatus::PendingApproval));
 }

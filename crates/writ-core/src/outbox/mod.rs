@@ -1,9 +1,11 @@
 //! The outbox worker: delivers what the store owes the outside world (notes on service-desk
-//! tickets, written in the same transaction as the change they report), with retries, backoff
-//! and a dead letter. `run_once` is what tests call until idle; `run_until` keeps delivering.
+//! tickets, written in the same transaction as the change they report; every audited change
+//! to outbound webhook endpoints, owed as the worker reads the audit log past each endpoint's
+//! cursor), with retries, backoff and a dead letter. `run_once` is what tests call until idle; `run_until` keeps delivering.
 //! Deliveries are at least once; an adapter makes a repeat harmless where its desk allows.
 
 pub mod desk;
+pub mod events;
 pub mod note;
 
 use std::collections::HashMap;
@@ -20,7 +22,11 @@ use crate::error::CoreError;
 use crate::retry::Backoff;
 
 pub use desk::{DeskError, TicketDesk};
+pub use events::{EventSink, OutboundEvent};
 pub use note::TicketNote;
+
+/// The destination prefix of outbound webhook endpoints.
+pub const WEBHOOK_PREFIX: &str = "webhook:";
 
 /// How many attempts a delivery gets before it is dead-lettered.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 12;
@@ -31,6 +37,8 @@ pub struct OutboxWorker {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     desks: HashMap<String, Arc<dyn TicketDesk>>,
+    /// Outbound webhook endpoints by destination (`webhook:<name>`).
+    endpoints: HashMap<String, Arc<dyn EventSink>>,
     backoff: Backoff,
     max_attempts: u32,
     lease: Duration,
@@ -44,6 +52,7 @@ impl OutboxWorker {
             store,
             clock,
             desks: HashMap::new(),
+            endpoints: HashMap::new(),
             backoff: Backoff {
                 base: Duration::from_secs(5),
                 cap: Duration::from_secs(30 * 60),
@@ -60,6 +69,13 @@ impl OutboxWorker {
         self
     }
 
+    /// Sends every audited change from now on to the webhook endpoint `name` through `sink`.
+    pub fn with_endpoint(mut self, name: &str, sink: Arc<dyn EventSink>) -> Self {
+        self.endpoints
+            .insert(format!("{WEBHOOK_PREFIX}{name}"), sink);
+        self
+    }
+
     /// Uses another backoff schedule and attempt limit.
     pub fn with_retries(mut self, backoff: Backoff, max_attempts: u32) -> Self {
         self.backoff = backoff;
@@ -70,6 +86,11 @@ impl OutboxWorker {
     /// Claims the entries due now and delivers them one after the other (a ticket's notes
     /// stay in order); returns how many it tried (0: idle).
     pub async fn run_once(&self) -> Result<usize, CoreError> {
+        for destination in self.endpoints.keys() {
+            self.store
+                .fan_out_events(destination, self.batch * 8, self.clock.now())
+                .await?;
+        }
         let claimed = self
             .store
             .claim_outbox(ClaimRequest {
@@ -108,6 +129,7 @@ impl OutboxWorker {
     async fn deliver(&self, entry: &OutboxEntry) -> Result<(), CoreError> {
         let outcome = match entry.destination.as_str() {
             TICKET_DESTINATION => self.post_note(entry).await,
+            other if self.endpoints.contains_key(other) => self.send_event(entry).await,
             other => Err(DeskError::Permanent(format!(
                 "no destination `{other}` is configured"
             ))),
@@ -133,6 +155,32 @@ impl OutboxWorker {
             }
         }
         Ok(())
+    }
+
+    async fn send_event(&self, entry: &OutboxEntry) -> Result<(), DeskError> {
+        let unreadable =
+            |e: CoreError| DeskError::Transient(format!("reading the event failed: {e}"));
+        let event = self.event(entry.audit_seq).await.map_err(unreadable)?;
+        let request_number = match entry.request {
+            Some(id) => self
+                .store
+                .request(id)
+                .await
+                .map_err(|e| unreadable(e.into()))?
+                .map(|(r, _)| r.number.to_string()),
+            None => None,
+        };
+        let outbound = OutboundEvent {
+            delivery: entry.id,
+            event,
+            request_number,
+            request_status: entry.request_status,
+            sent_at: self.clock.now(),
+        };
+        match self.endpoints.get(&entry.destination) {
+            Some(sink) => sink.send(&outbound).await,
+            None => Err(DeskError::Permanent("the endpoint is gone".into())),
+        }
     }
 
     async fn post_note(&self, entry: &OutboxEntry) -> Result<(), DeskError> {

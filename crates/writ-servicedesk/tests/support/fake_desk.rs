@@ -21,6 +21,10 @@ pub struct Call {
     pub body: serde_json::Value,
     /// The `Authorization` header.
     pub authorization: Option<String>,
+    /// Every header, by lower-case name.
+    pub headers: std::collections::HashMap<String, String>,
+    /// The raw body.
+    pub raw: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -52,6 +56,7 @@ impl FakeDesk {
             )
             .route("/rest/api/3/issue/{key}/comment", post(jira_comment))
             .route("/api/now/table/{table}/{sys_id}", patch(servicenow_patch))
+            .route("/events", post(event_received))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 unless_down,
@@ -89,10 +94,27 @@ fn record(
     headers: &HeaderMap,
     body: serde_json::Value,
 ) {
+    let raw = body.to_string().into_bytes();
+    record_raw(state, kind, key, headers, body, raw);
+}
+
+fn record_raw(
+    state: &Shared,
+    kind: &'static str,
+    key: String,
+    headers: &HeaderMap,
+    body: serde_json::Value,
+    raw: Vec<u8>,
+) {
     state.lock().unwrap().calls.push(Call {
         kind,
         key,
         body,
+        raw,
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
         authorization: headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -173,4 +195,23 @@ async fn servicenow_patch(
     }});
     record(&state, "patch", sys_id, &headers, body);
     Json(answer).into_response()
+}
+
+/// `POST /events`: an outbound webhook receiver, 204 on receipt (the body kept verbatim, so
+/// its signature can be checked).
+async fn event_received(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let json = serde_json::from_slice(&body).unwrap_or_default();
+    record_raw(
+        &state,
+        "event",
+        String::new(),
+        &headers,
+        json,
+        body.to_vec(),
+    );
+    StatusCode::NO_CONTENT.into_response()
 }

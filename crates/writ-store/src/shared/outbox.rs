@@ -101,7 +101,8 @@ pub(super) async fn owe(
     sqlx::query(
         "INSERT INTO outbox (id, destination, ticket, request_id, request_status, audit_seq, \
          state, attempts, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, (SELECT status FROM requests WHERE id = $4), $5, 'pending', 0, $6, $6)",
+         VALUES ($1, $2, $3, (SELECT id FROM requests WHERE id = $4), \
+         (SELECT status FROM requests WHERE id = $4), $5, 'pending', 0, $6, $6)",
     )
     .bind(OutboxId::new().as_uuid())
     .bind(destination)
@@ -112,6 +113,66 @@ pub(super) async fn owe(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Owes `destination` (an outbound webhook endpoint) a delivery of each audit event after
+/// its cursor, up to `limit` of them, and moves the cursor past them. An endpoint seen for the
+/// first time starts at the log's head: it hears of changes from when it was configured on.
+/// The outbox's own events are not sent, so a dead letter never feeds itself. Returns how
+/// many were owed.
+pub(super) async fn fan_out(
+    tx: &mut Connection,
+    destination: &str,
+    limit: u32,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let cursor: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM webhook_cursors WHERE endpoint = $1")
+            .bind(destination)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(cursor) = cursor else {
+        let head = super::audit::head(&mut *tx)
+            .await?
+            .map_or(0, |(seq, _)| seq);
+        sqlx::query("INSERT INTO webhook_cursors (endpoint, seq) VALUES ($1, $2)")
+            .bind(destination)
+            .bind(head as i64)
+            .execute(&mut *tx)
+            .await?;
+        return Ok(0);
+    };
+    let events: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT seq, action, subjects FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(cursor)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    let Some((last, _, _)) = events.last() else {
+        return Ok(0);
+    };
+    let last = *last;
+    let mut owed = 0;
+    for (seq, action, subjects) in events {
+        if action.starts_with("outbox.") {
+            continue;
+        }
+        let subjects: Vec<String> = serde_json::from_str(&subjects)
+            .map_err(|e| StoreError::corrupt(format!("audit event {seq}"), e))?;
+        let request = subjects
+            .iter()
+            .find_map(|s| s.strip_prefix("request:"))
+            .and_then(|id| id.parse::<RequestId>().ok());
+        owe(&mut *tx, destination, None, request, seq as u64, now).await?;
+        owed += 1;
+    }
+    sqlx::query("UPDATE webhook_cursors SET seq = $1 WHERE endpoint = $2")
+        .bind(last)
+        .bind(destination)
+        .execute(&mut *tx)
+        .await?;
+    Ok(owed)
 }
 
 /// Leases up to `limit` due entries until `lease_until`, counting the attempt: pending ones

@@ -908,6 +908,18 @@ impl Store for Adapter {
         Ok(claimed)
     }
 
+    async fn fan_out_events(
+        &self,
+        destination: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<usize> {
+        let mut tx = self.write().await?;
+        let owed = outbox::fan_out(&mut tx, destination, limit, now).await?;
+        tx.commit().await?;
+        Ok(owed)
+    }
+
     async fn outbox_delivered(&self, id: OutboxId, now: Timestamp) -> StoreResult<()> {
         let mut tx = self.write().await?;
         outbox::delivered(&mut tx, id, now).await?;
