@@ -61,6 +61,7 @@ struct FileConfig {
     reconcile: Option<ReconcileConfig>,
     oidc: Option<OidcFile>,
     servicedesk: Option<crate::desks::ServiceDeskFile>,
+    webhooks: Option<Vec<crate::desks::WebhookFile>>,
 }
 
 /// `[oidc]` in `writ.toml`: portal login with an OpenID Connect provider.
@@ -156,6 +157,8 @@ pub struct Config {
     /// The service desks whose tickets come in and get outcomes written back
     /// (`[servicedesk.*]`).
     pub servicedesk: writ_server::Webhooks,
+    /// The endpoints that hear of every change as signed CloudEvents (`[[webhooks]]`).
+    pub event_endpoints: Vec<writ_servicedesk::events::WebhookEndpoint>,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -213,6 +216,7 @@ impl Config {
             },
             oidc: file.oidc.map(oidc).transpose()?,
             servicedesk: crate::desks::webhooks(file.servicedesk.unwrap_or_default())?,
+            event_endpoints: crate::desks::endpoints(file.webhooks.unwrap_or_default())?,
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
     }

@@ -1,6 +1,7 @@
 //! `[servicedesk.jira]` and `[servicedesk.servicenow]` in `writ.toml`: where each desk is,
 //! how writ authenticates to it, which ticket fields hold a request's parts, and which
-//! transition (or state) a request's status moves the ticket to. Secrets are named by file
+//! transition (or state) a request's status moves the ticket to; and `[[webhooks]]`, the
+//! endpoints that hear of every change as signed CloudEvents. Secrets are named by file
 //! (`{ file = "/run/secrets/jira-token" }`) or environment variable (`{ env = "JIRA_TOKEN" }`)
 //! and never appear in the file, the logs or the database.
 
@@ -13,6 +14,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use writ_domain::{RequestStatus, Ttl};
 use writ_server::{Desk, Webhooks};
+use writ_servicedesk::events::{SigningKey, WebhookEndpoint};
 use writ_servicedesk::jira::JiraSettings;
 use writ_servicedesk::servicenow::ServiceNowSettings;
 use writ_servicedesk::{FieldMap, Secret};
@@ -26,6 +28,40 @@ const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(10 * 60);
 pub(crate) struct ServiceDeskFile {
     jira: Option<JiraFile>,
     servicenow: Option<ServiceNowFile>,
+}
+
+/// `[[webhooks]]`: one outbound endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhookFile {
+    name: String,
+    url: String,
+    /// A `whsec_<base64>` secret.
+    secret: SecretSource,
+    /// The CloudEvents `source`; `writ` when absent.
+    source: Option<String>,
+}
+
+/// The configured outbound endpoints, their secrets read.
+pub(crate) fn endpoints(files: Vec<WebhookFile>) -> anyhow::Result<Vec<WebhookEndpoint>> {
+    let mut names = std::collections::HashSet::new();
+    files
+        .into_iter()
+        .map(|file| {
+            if !names.insert(file.name.clone()) {
+                bail!("[[webhooks]] `{}` is configured twice", file.name);
+            }
+            let what = format!("[[webhooks]] `{}` secret", file.name);
+            let secret = read(&file.secret).with_context(|| what.clone())?;
+            let key = SigningKey::parse(&secret).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+            Ok(WebhookEndpoint {
+                name: file.name,
+                url: file.url,
+                key,
+                source: file.source.unwrap_or_else(|| "writ".into()),
+            })
+        })
+        .collect()
 }
 
 /// Where a secret is read from.
@@ -180,6 +216,22 @@ transitions = {{ fulfilled = "Done", rejected = "Won't Do" }}
             !format!("{jira:?}").contains("api-token"),
             "secrets never show"
         );
+    }
+
+    #[test]
+    fn a_webhook_secret_must_be_a_whsec_key() {
+        let file = |secret: &str| WebhookFile {
+            name: "siem".into(),
+            url: "https://siem.example/hooks".into(),
+            secret: SecretSource::Env(secret.into()),
+            source: None,
+        };
+        let err = format!(
+            "{:#}",
+            endpoints(vec![file("WRIT_TEST_UNSET_WHSEC")]).unwrap_err()
+        );
+        assert!(err.contains("[[webhooks]] `siem` secret"), "{err}");
+        assert!(err.contains("WRIT_TEST_UNSET_WHSEC"), "{err}");
     }
 
     #[test]

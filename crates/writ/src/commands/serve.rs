@@ -16,6 +16,7 @@ use writ_core::runner::JobRunner;
 use writ_core::tokens::Tokens;
 use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
+use writ_servicedesk::events::WebhookSender;
 use writ_servicedesk::jira::JiraDesk;
 use writ_servicedesk::servicenow::ServiceNowDesk;
 use writ_store::{OpenMode, redact};
@@ -295,7 +296,8 @@ async fn shutdown_signal() {
 /// How often the outbox worker looks for deliveries when none were due.
 const OUTBOX_POLL: Duration = Duration::from_secs(2);
 
-/// The outbox worker, writing back to every configured service desk.
+/// The outbox worker, writing back to every configured service desk and sending every change
+/// to every configured webhook endpoint.
 fn outbox_worker(
     config: &Config,
     store: Arc<dyn writ_store::Store>,
@@ -309,6 +311,10 @@ fn outbox_worker(
     if let Some(now) = &config.servicedesk.servicenow {
         let desk = ServiceNowDesk::new(now.settings.clone());
         worker = worker.with_desk(now.settings.name.clone(), Arc::new(desk));
+    }
+    for endpoint in &config.event_endpoints {
+        let sender = WebhookSender::new(endpoint.clone());
+        worker = worker.with_endpoint(&endpoint.name, Arc::new(sender));
     }
     worker
 }
