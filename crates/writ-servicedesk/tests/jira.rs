@@ -261,6 +261,11 @@ async fn a_replayed_delivery_changes_nothing() {
     let (status, answer) = post(&app, "/webhooks/jira", &signed(&body, "d-1"), &body).await;
     assert_eq!(status, 200);
     assert_eq!(answer["outcome"], "replay");
+    let (_, answer) = post(&app, "/webhooks/jira", &signed(&body, "d-2"), &body).await;
+    assert_eq!(
+        answer["outcome"], "duplicate",
+        "the same ticket under a new delivery id"
+    );
     only_request(&app).await;
 }
 

@@ -1,7 +1,8 @@
 //! Service-desk webhooks in: `POST /webhooks/jira` and `POST /webhooks/servicenow`. Each
 //! delivery is verified (signature, then timestamp) before anything is stored; a bad one is
 //! answered 401 and logged. A verified delivery is recorded by its sender's id, so a replay is
-//! answered as such and changes nothing; its ticket then goes to the intake, which makes it a
+//! answered as such and changes nothing (as does a ticket sent again under a new id); its
+//! ticket then goes to the intake, which makes it a
 //! request or refuses it with the reason owed to the ticket.
 
 use std::sync::Arc;
@@ -122,6 +123,18 @@ async fn receive(
     let Some(ticket) = inbound.ticket else {
         return Ok(Json(serde_json::json!({ "outcome": "ignored" })));
     };
+    // A desk that sends the same ticket again under a new delivery id (a business rule run
+    // twice) still makes one request: the ticket's key is recorded like a delivery id.
+    let ticket_key = format!("ticket:{}", ticket.reference.key);
+    if !state
+        .store
+        .record_inbound(source, &ticket_key, state.clock.now())
+        .await
+        .map_err(writ_core::CoreError::from)?
+    {
+        tracing::info!(%source, %delivery, ticket = %ticket.reference.key, "ticket already received; ignored");
+        return Ok(Json(serde_json::json!({ "outcome": "duplicate" })));
+    }
     let intake = Intake::new(
         state.store.clone(),
         state.requests.clone(),
@@ -140,8 +153,10 @@ async fn receive(
         }))),
         Err(err) => {
             // Forgotten, so the desk's retry of this delivery is handled rather than ignored.
-            if let Err(forget) = state.store.forget_inbound(source, delivery).await {
-                tracing::error!(error = %forget, "could not forget a failed delivery");
+            for key in [delivery, ticket_key.as_str()] {
+                if let Err(forget) = state.store.forget_inbound(source, key).await {
+                    tracing::error!(error = %forget, "could not forget a failed delivery");
+                }
             }
             Err(err.into())
         }
