@@ -126,20 +126,26 @@ pub(super) async fn fan_out(
     limit: u32,
     now: Timestamp,
 ) -> Result<usize, StoreError> {
-    let cursor: Option<i64> =
-        sqlx::query_scalar("SELECT seq FROM webhook_cursors WHERE endpoint = $1")
-            .bind(destination)
-            .fetch_optional(&mut *tx)
-            .await?;
+    // Locked, so two replicas fanning out at once owe each event once.
+    let cursor: Option<i64> = sqlx::query_scalar(concat!(
+        "SELECT seq FROM webhook_cursors WHERE endpoint = $1",
+        super::lock_owner!()
+    ))
+    .bind(destination)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(cursor) = cursor else {
         let head = super::audit::head(&mut *tx)
             .await?
             .map_or(0, |(seq, _)| seq);
-        sqlx::query("INSERT INTO webhook_cursors (endpoint, seq) VALUES ($1, $2)")
-            .bind(destination)
-            .bind(head as i64)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO webhook_cursors (endpoint, seq) VALUES ($1, $2) \
+             ON CONFLICT (endpoint) DO NOTHING",
+        )
+        .bind(destination)
+        .bind(head as i64)
+        .execute(&mut *tx)
+        .await?;
         return Ok(0);
     };
     let events: Vec<(i64, String, String)> = sqlx::query_as(
