@@ -19,6 +19,9 @@ use writ_servicedesk::{FieldMap, Secret};
 use writ_testkit::{TestApp, TestDb};
 
 const WEBHOOK_SECRET: &str = "jira-webhook-secret";
+/// Who approved every test ticket in Jira: the identity's owner, who may decide the owner
+/// stage, and the requester, who never approves their own request.
+const APPROVERS: [&str; 2] = ["alice@org.example", "carol@org.example"];
 
 fn settings(desk: &FakeDesk) -> JiraSettings {
     JiraSettings {
@@ -32,7 +35,7 @@ fn settings(desk: &FakeDesk) -> JiraSettings {
             identity: "customfield_10051".into(),
             ttl: Some("customfield_10052".into()),
             justification: Some("description".into()),
-            approvers: None,
+            approvers: Some("customfield_10053".into()),
         },
         transitions: HashMap::from([(RequestStatus::Fulfilled, "Done".into())]),
         max_skew: Duration::from_secs(600),
@@ -40,10 +43,14 @@ fn settings(desk: &FakeDesk) -> JiraSettings {
 }
 
 async fn app_with_jira(desk: &FakeDesk) -> TestApp {
+    app_counting_approvals(desk, false).await
+}
+
+async fn app_counting_approvals(desk: &FakeDesk, count_approvals: bool) -> TestApp {
     let mut app = TestApp::new(TestDb::sqlite().await).await;
     app.state.webhooks.jira = Some(Arc::new(writ_server::Desk {
         settings: settings(desk),
-        count_approvals: false,
+        count_approvals,
     }));
     app
 }
@@ -77,7 +84,10 @@ fn issue_created(key: &str, reporter: &str, entitlement: &str, sent_ms: i64) -> 
                 ]},
                 "customfield_10050": { "self": "https://example.atlassian.net/rest/api/3/customFieldOption/10020", "value": entitlement, "id": "10020" },
                 "customfield_10051": "svc",
-                "customfield_10052": "8h"
+                "customfield_10052": "8h",
+                "customfield_10053": APPROVERS.iter().map(|email| serde_json::json!({
+                    "accountId": format!("acc-{email}"), "emailAddress": email, "active": true
+                })).collect::<Vec<_>>()
             }
         }
     })
@@ -365,4 +375,61 @@ async fn notes_written_while_jira_is_down_arrive_once_it_returns_exactly_once() 
     assert_eq!(desk.calls_of("transition").len(), 1);
     let last = comment_text(desk.calls_of("comment").last().unwrap());
     assert!(last.contains("done;"), "{last}");
+}
+
+#[tokio::test]
+async fn desk_approvals_are_evidence_and_count_only_if_configured_and_eligible() {
+    let desk = FakeDesk::start().await;
+    for count in [false, true] {
+        let app = app_counting_approvals(&desk, count).await;
+        let body = issue_created("OPS-3", "carol@org.example", "target/readers", now_ms(&app));
+        let (_, answer) = post(&app, "/webhooks/jira", &signed(&body, "d-3"), &body).await;
+        assert_eq!(answer["outcome"], "submitted", "{answer}");
+        let request = only_request(&app).await;
+        let evidence = app
+            .state
+            .store
+            .audit_events_about(&[format!("request:{}", request.id)])
+            .await
+            .unwrap();
+        let received = evidence
+            .iter()
+            .find(|e| e.action == "ticket.approvals_received")
+            .expect("desk approvals kept as evidence");
+        assert!(
+            received.data.contains("alice@org.example")
+                && received.data.contains("carol@org.example")
+        );
+
+        let approvals = app.state.store.approvals_of(request.id).await.unwrap();
+        let alice = app
+            .state
+            .store
+            .principal_by_email("alice@org.example")
+            .await
+            .unwrap()
+            .unwrap();
+        if count {
+            assert_eq!(
+                approvals.len(),
+                1,
+                "only the eligible approver counts: {approvals:?}"
+            );
+            assert_eq!(approvals[0].approver, alice.id);
+        } else {
+            assert!(approvals.is_empty(), "evidence only unless configured");
+        }
+        assert_eq!(
+            app.state
+                .store
+                .request(request.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .0
+                .status,
+            RequestStatus::PendingApproval,
+            "security still has to approve in writ"
+        );
+    }
 }
