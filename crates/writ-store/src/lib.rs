@@ -925,6 +925,9 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<OutboxEntry>>;
 
+    /// How many outbox entries are pending and how many dead.
+    async fn undelivered_outbox(&self) -> StoreResult<(u64, u64)>;
+
     /// Records an inbound delivery by the sender's id; `false`, and nothing written, when the
     /// same source delivered it before (a replay).
     async fn record_inbound(

@@ -178,6 +178,11 @@ async fn a_failing_delivery_is_retried_then_dead_lettered_and_may_be_sent_again(
         .await
         .unwrap();
     assert_eq!(failure, JobFailure::DeadLettered);
+    assert_eq!(
+        store.undelivered_outbox().await.unwrap(),
+        (0, 1),
+        "none pending, one dead"
+    );
     let dead = store
         .outbox_page(Some(OutboxState::Dead), None, 10)
         .await

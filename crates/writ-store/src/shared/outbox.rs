@@ -314,6 +314,23 @@ pub(super) async fn page(
     rows.into_iter().map(entry).collect()
 }
 
+/// How many entries are pending and how many dead (delivered ones are not counted: they
+/// only grow).
+pub(super) async fn undelivered(pool: &Pool) -> Result<(u64, u64), StoreError> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT state, COUNT(*) FROM outbox WHERE state IN ('pending', 'dead') GROUP BY state",
+    )
+    .fetch_all(pool)
+    .await?;
+    let of = |state: OutboxState| {
+        counts
+            .iter()
+            .find(|(s, _)| s == state.as_str())
+            .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
+    };
+    Ok((of(OutboxState::Pending), of(OutboxState::Dead)))
+}
+
 /// Records an inbound delivery from `source`; `false` when it was seen before (a replay).
 pub(super) async fn record_inbound(
     tx: &mut Connection,

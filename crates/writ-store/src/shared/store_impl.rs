@@ -965,6 +965,10 @@ impl Store for Adapter {
         outbox::page(self.reads(), state, after, limit).await
     }
 
+    async fn undelivered_outbox(&self) -> StoreResult<(u64, u64)> {
+        outbox::undelivered(self.reads()).await
+    }
+
     async fn record_inbound(
         &self,
         source: &str,
