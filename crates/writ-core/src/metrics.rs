@@ -45,6 +45,10 @@ pub struct Figures {
     pub expiry_lag: LagSummary,
     /// Entitlement integrity per system, from its latest reconciliation, by system name.
     pub integrity: Vec<SystemIntegrity>,
+    /// Ticket notes and webhook events waiting for delivery.
+    pub outbox_pending: u64,
+    /// Those out of attempts or refused for good (dead letters).
+    pub outbox_dead: u64,
 }
 
 /// What a system's latest reconciliation measured.
@@ -101,8 +105,11 @@ impl GovernanceMetrics {
                 })
             })
             .collect();
+        let (outbox_pending, outbox_dead) = self.store.undelivered_outbox().await?;
         Ok(Figures {
             integrity,
+            outbox_pending,
+            outbox_dead,
             exception_rate: exception_rate(&access_requests),
             access_requests,
             overdue_expiries: self.store.overdue_expiries(now).await?,
@@ -180,6 +187,14 @@ impl Figures {
              # TYPE writ_expiries_overdue gauge\n\
              writ_expiries_overdue {}",
             self.overdue_expiries
+        );
+        let _ = writeln!(
+            out,
+            "# HELP writ_outbox_deliveries Ticket notes and webhook events not yet delivered, by state (dead: out of attempts).\n\
+             # TYPE writ_outbox_deliveries gauge\n\
+             writ_outbox_deliveries{{state=\"pending\"}} {}\n\
+             writ_outbox_deliveries{{state=\"dead\"}} {}",
+            self.outbox_pending, self.outbox_dead
         );
         let lag = &self.expiry_lag;
         let _ = writeln!(
@@ -260,6 +275,8 @@ mod integrity_tests {
             access_requests: Vec::new(),
             exception_rate: 0.0,
             overdue_expiries: 0,
+            outbox_pending: 2,
+            outbox_dead: 1,
             expiry_lag: LagSummary::default(),
             integrity: vec![
                 SystemIntegrity {
@@ -289,6 +306,10 @@ mod integrity_tests {
         );
         assert!(
             text.contains("writ_live_grants{system=\"ledger\"} 4\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("writ_outbox_deliveries{state=\"dead\"} 1\n"),
             "{text}"
         );
     }

@@ -90,6 +90,8 @@ define_id! {
     NotificationId => "notification id",
     /// Identifies an API token.
     ApiTokenId => "token id",
+    /// Identifies one outbox delivery (a ticket note or an outbound webhook).
+    OutboxId => "outbox id",
 }
 
 impl PrincipalId {

@@ -21,6 +21,7 @@ pub mod merkle;
 pub mod name;
 pub mod notification;
 pub mod observation;
+pub mod outbox;
 pub mod plan;
 pub mod post_use_review;
 pub mod principal;
@@ -51,6 +52,7 @@ pub use kinds::{
 pub use name::{AccountKey, Email, EntitlementKey, Name};
 pub use notification::{NewNotification, Notification, NotificationTopic};
 pub use observation::Observation;
+pub use outbox::{OutboxEntry, OutboxState};
 pub use plan::{Plan, PlanHash};
 pub use post_use_review::{PostUseReview, ReviewClosure, ReviewStatus};
 pub use principal::Principal;

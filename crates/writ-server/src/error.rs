@@ -24,6 +24,9 @@ pub enum ApiError {
     /// No valid bearer token.
     #[error("a valid bearer token is required")]
     Unauthenticated,
+    /// A webhook delivery whose signature or timestamp does not check out; says which.
+    #[error("{0}")]
+    Unverified(String),
     /// Authenticated, but not allowed; says why.
     #[error("{0}")]
     Forbidden(String),
@@ -70,6 +73,7 @@ impl ApiError {
                 json!({ "field": field }),
             ),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", none()),
+            ApiError::Unverified(_) => (StatusCode::UNAUTHORIZED, "unverified", none()),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", none()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", none()),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", none()),

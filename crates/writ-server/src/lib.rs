@@ -9,6 +9,7 @@ mod extract;
 mod health;
 mod metrics;
 mod portal;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use writ_store::Store;
 
 pub use api::openapi;
 pub use portal::{DEMO_LINK_LIFETIME, DemoLogins, Oidc, OidcSettings, PortalConfig};
+pub use webhooks::{Desk, Webhooks};
 
 /// The OpenAPI document as pretty JSON, exactly as committed in `docs/openapi.json` (without
 /// its final newline).
@@ -49,6 +51,8 @@ pub struct AppState {
     pub bundles: writ_core::evidence::Bundles,
     /// How the portal is set up (secure cookies, demo logins).
     pub portal: PortalConfig,
+    /// The service desks whose webhooks are accepted.
+    pub webhooks: Webhooks,
 }
 
 /// The whole HTTP surface.
@@ -60,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(api::router())
         .merge(portal::router())
+        .merge(webhooks::router())
         .with_state(state)
 }
 

@@ -96,6 +96,8 @@ async fn pages_need_a_session() {
         "/portal/catalog",
         "/portal/requests",
         "/portal/audit",
+        "/portal/deliveries",
+        "/portal/deliveries?state=",
     ] {
         let answer = send(&app, "GET", path, "", &[]).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
@@ -329,6 +331,8 @@ async fn every_page_renders_for_a_signed_in_person() {
         "/portal/findings",
         "/portal/findings?status=&kind=unowned_account",
         "/portal/audit",
+        "/portal/deliveries",
+        "/portal/deliveries?state=",
     ] {
         let answer = send(&app, "GET", path, &root, &[]).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
@@ -380,4 +384,43 @@ async fn auditors_download_a_request_s_evidence_that_verifies_offline() {
     )
     .unwrap();
     assert_eq!(summary.request, number);
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
+    use writ_core::Clock;
+    use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+    let app = demo_app().await;
+    let store = &app.state.store;
+    let now = app.clock.now();
+    let ticket = writ_domain::ExternalRef {
+        system: "jira".into(),
+        key: "OPS-77".into(),
+        url: None,
+    };
+    let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
+        .subject(SubjectRef::new("ticket", "jira:OPS-77"));
+    store.refuse_ticket(ticket, refused).await.unwrap();
+    let claim = writ_store::ClaimRequest {
+        worker: "test",
+        now,
+        lease_for: std::time::Duration::from_secs(60),
+        limit: 1,
+    };
+    let entry = store.claim_outbox(claim).await.unwrap().remove(0);
+    let error = "jira (comment) answered 404 Not Found";
+    store
+        .outbox_failed(entry.id, error, None, now)
+        .await
+        .unwrap();
+
+    let (root, _) = sign_in(&app, "root@org.example").await;
+    let page = send(&app, "GET", "/portal/deliveries", &root, &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&entry.id.to_string()), "{}", page.body);
+    assert!(page.body.contains("jira:OPS-77"));
+    assert!(page.body.contains(error));
+    let (carol, _) = sign_in(&app, "carol@org.example").await;
+    let denied = send(&app, "GET", "/portal/deliveries", &carol, &[]).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }

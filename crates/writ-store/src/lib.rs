@@ -40,10 +40,10 @@ use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::merkle::TreeHash;
 use writ_domain::{
     Account, AccountKey, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId,
-    Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
-    NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
-    RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, SodRule, System, SystemId,
-    Timestamp, TokenHash, Ttl,
+    ExternalRef, Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification,
+    Notification, NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview,
+    Principal, PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus,
+    ReviewClosure, ReviewId, SodRule, System, SystemId, Timestamp, TokenHash, Ttl,
 };
 
 pub use credentials::{
@@ -864,6 +864,9 @@ pub trait Store: Send + Sync + 'static {
     /// One principal by e-mail.
     async fn principal_by_email(&self, email: &str) -> StoreResult<Option<Principal>>;
 
+    /// One principal by the identity provider's subject (its external id).
+    async fn principal_by_external_id(&self, external_id: &str) -> StoreResult<Option<Principal>>;
+
     /// Every decision recorded on a request, oldest first.
     async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>>;
 
@@ -890,4 +893,62 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         event: NewAuditEvent,
     ) -> StoreResult<ApiToken>;
+
+    /// Leases up to `claim.limit` due outbox entries for `claim.lease_for`, counting the
+    /// attempt; an entry waits while an earlier one of its request and destination is pending.
+    async fn claim_outbox(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Owes the outbound webhook `destination` each audit event appended since it last
+    /// looked (up to `limit`), as outbox entries, in one transaction; an endpoint new to the
+    /// store starts from the log's head. Returns how many were owed.
+    async fn fan_out_events(
+        &self,
+        destination: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<usize>;
+
+    /// Marks a pending outbox entry delivered at `now`.
+    async fn outbox_delivered(&self, id: OutboxId, now: Timestamp) -> StoreResult<()>;
+
+    /// Records a failed delivery: tried again at `retry_at`, or dead-lettered (with an
+    /// `outbox.dead_lettered` audit event) when `None`.
+    async fn outbox_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<JobFailure>;
+
+    /// Sends a dead outbox entry again, with its audit event; an entry not dead is a
+    /// [`StoreError::Conflict`].
+    async fn redeliver_outbox(&self, id: OutboxId, event: NewAuditEvent) -> StoreResult<()>;
+
+    /// Up to `limit` outbox entries in `state` (any when `None`) after `after`, oldest first.
+    async fn outbox_page(
+        &self,
+        state: Option<OutboxState>,
+        after: Option<OutboxId>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// How many outbox entries are pending and how many dead.
+    async fn undelivered_outbox(&self) -> StoreResult<(u64, u64)>;
+
+    /// Records an inbound delivery by the sender's id; `false`, and nothing written, when the
+    /// same source delivered it before (a replay).
+    async fn record_inbound(
+        &self,
+        source: &str,
+        delivery: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Forgets an inbound delivery whose handling failed, so the sender's retry is handled.
+    async fn forget_inbound(&self, source: &str, delivery: &str) -> StoreResult<()>;
+
+    /// Records a ticket refused before it became a request (it names no catalog entitlement
+    /// or registered identity), with `event`, and owes the ticket a note saying why.
+    async fn refuse_ticket(&self, ticket: ExternalRef, event: NewAuditEvent) -> StoreResult<()>;
 }

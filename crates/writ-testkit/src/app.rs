@@ -134,6 +134,7 @@ impl TestApp {
                 )),
             ),
             portal: writ_server::PortalConfig::default(),
+            webhooks: Default::default(),
         };
         Self {
             db,

@@ -113,6 +113,13 @@ pub enum Command {
         #[command(subcommand)]
         command: FindingCommand,
     },
+    /// Deliveries owed to service-desk tickets and webhook endpoints: list them (dead
+    /// letters with `--state dead`) and send a dead one again.
+    Outbox {
+        /// What to do.
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// API tokens for the CLI and automation: create (shown once), list and revoke.
     Token {
         /// What to do.
@@ -243,6 +250,15 @@ pub enum FindingCommand {
     Adopt(crate::commands::finding::AdoptArgs),
     /// Accept an open finding until a date (an admin or the system's owner).
     Accept(crate::commands::finding::AcceptArgs),
+}
+
+/// `writ outbox …`
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// A page of deliveries, oldest first.
+    List(crate::commands::outbox::ListArgs),
+    /// Send a dead-lettered delivery again, its attempts counted afresh.
+    Redeliver(crate::commands::outbox::RedeliverArgs),
 }
 
 /// `writ audit …`

@@ -60,6 +60,8 @@ struct FileConfig {
     checkpoints: Option<CheckpointsFile>,
     reconcile: Option<ReconcileConfig>,
     oidc: Option<OidcFile>,
+    servicedesk: Option<crate::desks::ServiceDeskFile>,
+    webhooks: Option<Vec<crate::desks::WebhookFile>>,
 }
 
 /// `[oidc]` in `writ.toml`: portal login with an OpenID Connect provider.
@@ -152,6 +154,11 @@ pub struct Config {
     pub reconcile: writ_core::reconcile::ReconcileSettings,
     /// Portal login with OpenID Connect, when `[oidc]` is configured.
     pub oidc: Option<writ_server::OidcSettings>,
+    /// The service desks whose tickets come in and get outcomes written back
+    /// (`[servicedesk.*]`).
+    pub servicedesk: writ_server::Webhooks,
+    /// The endpoints that hear of every change as signed CloudEvents (`[[webhooks]]`).
+    pub event_endpoints: Vec<writ_servicedesk::events::WebhookEndpoint>,
     /// Things worth a warning once logging is up (e.g. an unknown `WRIT_*` variable).
     pub warnings: Vec<String>,
 }
@@ -208,6 +215,8 @@ impl Config {
                 }
             },
             oidc: file.oidc.map(oidc).transpose()?,
+            servicedesk: crate::desks::webhooks(file.servicedesk.unwrap_or_default())?,
+            event_endpoints: crate::desks::endpoints(file.webhooks.unwrap_or_default())?,
             warnings: unknown_env_vars(std::env::vars().map(|(k, _)| k)),
         })
     }
@@ -262,7 +271,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 }
 
 /// Reads a secret from a file, trimming the trailing newline editors add.
-fn read_secret(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_secret(path: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let secret = text.trim_end_matches(['\n', '\r']).to_string();

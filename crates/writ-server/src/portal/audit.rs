@@ -43,6 +43,16 @@ struct AuditPage {
     events: Vec<Event>,
 }
 
+/// Refuses `what` to anyone but administrators and auditors.
+pub(super) fn audit_readers_only(session: &Session, what: &str) -> Result<(), PortalError> {
+    if session.caller.may_read_audit() {
+        return Ok(());
+    }
+    Err(PortalError(ApiError::Forbidden(format!(
+        "{what} is for administrators and auditors"
+    ))))
+}
+
 /// The latest events whose action starts with, and actor contains, the filters.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn log(
@@ -50,11 +60,7 @@ pub(crate) async fn log(
     session: Session,
     Query(filters): Query<Filters>,
 ) -> Result<Response, PortalError> {
-    if !session.caller.may_read_audit() {
-        return Err(PortalError(ApiError::Forbidden(
-            "the audit log is for administrators and auditors".into(),
-        )));
-    }
+    audit_readers_only(&session, "the audit log")?;
     let names = Names::of(&state.store.catalog().await?);
     let head = state.store.audit_head().await?.map_or(0, |(seq, _)| seq);
     let after = head.saturating_sub(WINDOW);

@@ -8,6 +8,7 @@ mod audit;
 mod catalog;
 mod chart;
 mod dashboard;
+mod deliveries;
 mod demo;
 mod findings;
 mod grants;
@@ -73,6 +74,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/findings", get(findings::list))
         .route("/portal/identities", get(identities::list))
         .route("/portal/audit", get(audit::log))
+        .route("/portal/deliveries", get(deliveries::list))
 }
 
 /// The one stylesheet.

@@ -58,6 +58,8 @@ mod jobs;
 mod listing;
 #[path = "../shared/notifications.rs"]
 mod notifications;
+#[path = "../shared/outbox.rs"]
+mod outbox;
 #[path = "../shared/removal.rs"]
 mod removal;
 #[path = "../shared/requests.rs"]

@@ -39,6 +39,7 @@ pub(super) async fn append(
         sealed.push(event);
     }
     index_subjects(tx, &sealed).await?;
+    super::outbox::owe_ticket_notes(tx, &sealed).await?;
     Ok(sealed)
 }
 

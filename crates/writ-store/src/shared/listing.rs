@@ -295,10 +295,24 @@ pub(super) async fn principal_by_email(
     pool: &Pool,
     email: &str,
 ) -> Result<Option<Principal>, StoreError> {
-    let args = vec![Arg::Text(email.into())];
-    Ok(catalog::principals(pool, "WHERE email = $1", args)
-        .await?
-        .pop())
+    one_principal(pool, "WHERE email = $1", email).await
+}
+
+/// One principal by the identity provider's subject.
+pub(super) async fn principal_by_external_id(
+    pool: &Pool,
+    external_id: &str,
+) -> Result<Option<Principal>, StoreError> {
+    one_principal(pool, "WHERE external_id = $1", external_id).await
+}
+
+async fn one_principal(
+    pool: &Pool,
+    filter: &'static str,
+    value: &str,
+) -> Result<Option<Principal>, StoreError> {
+    let args = vec![Arg::Text(value.into())];
+    Ok(catalog::principals(pool, filter, args).await?.pop())
 }
 
 /// Every decision recorded on a request.

@@ -6,11 +6,11 @@ use futures_util::stream::BoxStream;
 use writ_domain::audit::{Actor, AuditEvent, AuditHash, NewAuditEvent, SubjectRef};
 use writ_domain::job::{ClaimedJob, Job, Lease, NewJob};
 use writ_domain::{
-    Account, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId, Finding,
-    FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
-    NotificationId, PlanHash, PostUseReview, Principal, PrincipalId, Request, RequestId,
-    RequestKind, RequestNumber, RequestStatus, ReviewClosure, ReviewId, System, SystemId,
-    Timestamp, TokenHash,
+    Account, ApiToken, ApiTokenId, Approval, Catalog, Entitlement, EntitlementId, ExternalRef,
+    Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
+    NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview, Principal,
+    PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus, ReviewClosure,
+    ReviewId, System, SystemId, Timestamp, TokenHash,
 };
 
 use crate::{
@@ -23,7 +23,8 @@ use crate::{
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
-    listing, notifications, removal, requests, reviews, revocation, routing, tokens, transfer,
+    listing, notifications, outbox, removal, requests, reviews, revocation, routing, tokens,
+    transfer,
 };
 
 #[async_trait]
@@ -855,6 +856,10 @@ impl Store for Adapter {
         listing::principal_by_email(self.reads(), email).await
     }
 
+    async fn principal_by_external_id(&self, external_id: &str) -> StoreResult<Option<Principal>> {
+        listing::principal_by_external_id(self.reads(), external_id).await
+    }
+
     async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>> {
         listing::approvals_of(self.reads(), request).await
     }
@@ -896,6 +901,118 @@ impl Store for Adapter {
         tx.commit().await?;
         token.revoked_at = Some(now);
         Ok(token)
+    }
+
+    async fn claim_outbox(&self, claim: ClaimRequest<'_>) -> StoreResult<Vec<OutboxEntry>> {
+        let mut tx = self.write().await?;
+        let claimed = outbox::claim(
+            &mut tx,
+            claim.now,
+            claim.now.plus(claim.lease_for),
+            claim.limit,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn fan_out_events(
+        &self,
+        destination: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<usize> {
+        let mut tx = self.write().await?;
+        let owed = outbox::fan_out(&mut tx, destination, limit, now).await?;
+        tx.commit().await?;
+        Ok(owed)
+    }
+
+    async fn outbox_delivered(&self, id: OutboxId, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        outbox::delivered(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<JobFailure> {
+        let mut tx = self.write().await?;
+        let dead = outbox::failed(&mut tx, id, error, retry_at, now).await?;
+        let failure = match (dead, retry_at) {
+            (Some(event), _) => {
+                audit::append(&mut tx, vec![event]).await?;
+                JobFailure::DeadLettered
+            }
+            (None, Some(at)) => JobFailure::Retried(at),
+            (None, None) => JobFailure::DeadLettered,
+        };
+        tx.commit().await?;
+        Ok(failure)
+    }
+
+    async fn redeliver_outbox(&self, id: OutboxId, event: NewAuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        outbox::redeliver(&mut tx, id, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn outbox_page(
+        &self,
+        state: Option<OutboxState>,
+        after: Option<OutboxId>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        outbox::page(self.reads(), state, after, limit).await
+    }
+
+    async fn undelivered_outbox(&self) -> StoreResult<(u64, u64)> {
+        outbox::undelivered(self.reads()).await
+    }
+
+    async fn record_inbound(
+        &self,
+        source: &str,
+        delivery: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let new = outbox::record_inbound(&mut tx, source, delivery, now).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    async fn forget_inbound(&self, source: &str, delivery: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        outbox::forget_inbound(&mut tx, source, delivery).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn refuse_ticket(&self, ticket: ExternalRef, event: NewAuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let at = event.at;
+        let sealed = audit::append(&mut tx, vec![event]).await?;
+        for event in &sealed {
+            outbox::owe(
+                &mut tx,
+                writ_domain::outbox::TICKET_DESTINATION,
+                Some(&ticket),
+                None,
+                event.seq,
+                at,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

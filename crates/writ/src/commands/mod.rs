@@ -7,6 +7,7 @@ mod demo;
 mod evidence;
 pub mod finding;
 mod migrate;
+pub mod outbox;
 pub mod policy;
 pub(crate) mod reconcile;
 pub(crate) mod serve;
@@ -17,7 +18,8 @@ use writ_store::{OpenMode, SchemaStatus, Store, redact};
 
 use crate::cli::{
     AuditCommand, BenchCommand, CatalogCommand, Cli, Command, CredentialCommand, EvidenceCommand,
-    FindingCommand, GrantCommand, IdentityCommand, KeysCommand, PolicyCommand, TokenCommand,
+    FindingCommand, GrantCommand, IdentityCommand, KeysCommand, OutboxCommand, PolicyCommand,
+    TokenCommand,
 };
 use crate::config::Config;
 
@@ -120,6 +122,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => crate::client::findings::accept(&client, args).await,
             },
         },
+        Command::Outbox {
+            command: OutboxCommand::List(args),
+        } => outbox::list(&config, args).await,
+        Command::Outbox {
+            command: OutboxCommand::Redeliver(args),
+        } => outbox::redeliver(&config, args).await,
         Command::Credential {
             command:
                 CredentialCommand::Reveal {

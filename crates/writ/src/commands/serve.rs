@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use writ_connect::{ProcessEnv, Registry};
 use writ_core::evidence::{Bundles, Checkpointer};
 use writ_core::execute::Executor;
+use writ_core::outbox::OutboxWorker;
 use writ_core::requests::Requests;
 use writ_core::revoke::Revoker;
 use writ_core::rotate::Reveal;
@@ -15,6 +16,9 @@ use writ_core::runner::JobRunner;
 use writ_core::tokens::Tokens;
 use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
+use writ_servicedesk::events::WebhookSender;
+use writ_servicedesk::jira::JiraDesk;
+use writ_servicedesk::servicenow::ServiceNowDesk;
 use writ_store::{OpenMode, redact};
 
 use crate::config::{CheckpointSchedule, Config};
@@ -94,6 +98,7 @@ pub async fn run_with(
         tokens: Tokens::new(store.clone(), clock.clone(), config.roles.clone()),
         bundles: Bundles::new(store.clone(), checkpointer.clone()),
         portal,
+        webhooks: config.servicedesk.clone(),
     };
     let revoker = executor.revoker().clone();
     let reconciler = writ_core::reconcile::Reconciler::new(
@@ -115,6 +120,15 @@ pub async fn run_with(
             })
             .await;
     });
+    let outbox = outbox_worker(config, store.clone(), clock.clone());
+    let mut outbox_stop = stopped.clone();
+    let delivering = tokio::spawn(async move {
+        outbox
+            .run_until(OUTBOX_POLL, async move {
+                let _ = outbox_stop.wait_for(|stop| *stop).await;
+            })
+            .await;
+    });
     let mut server_stop = stopped;
     let mut server = tokio::spawn(writ_server::serve(listener, state, async move {
         let _ = server_stop.wait_for(|stop| *stop).await;
@@ -129,6 +143,7 @@ pub async fn run_with(
     };
     let _ = stop.send(true);
     let _ = jobs.await;
+    let _ = delivering.await;
     let _ = sweeper.await;
     if let Some(checkpoints) = checkpoints {
         let _ = checkpoints.await;
@@ -276,4 +291,30 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
+}
+
+/// How often the outbox worker looks for deliveries when none were due.
+const OUTBOX_POLL: Duration = Duration::from_secs(2);
+
+/// The outbox worker, writing back to every configured service desk and sending every change
+/// to every configured webhook endpoint.
+fn outbox_worker(
+    config: &Config,
+    store: Arc<dyn writ_store::Store>,
+    clock: Arc<dyn Clock>,
+) -> OutboxWorker {
+    let mut worker = OutboxWorker::new(store, clock);
+    if let Some(jira) = &config.servicedesk.jira {
+        let desk = JiraDesk::new(jira.settings.clone());
+        worker = worker.with_desk(jira.settings.name.clone(), Arc::new(desk));
+    }
+    if let Some(now) = &config.servicedesk.servicenow {
+        let desk = ServiceNowDesk::new(now.settings.clone());
+        worker = worker.with_desk(now.settings.name.clone(), Arc::new(desk));
+    }
+    for endpoint in &config.event_endpoints {
+        let sender = WebhookSender::new(endpoint.clone());
+        worker = worker.with_endpoint(&endpoint.name, Arc::new(sender));
+    }
+    worker
 }
