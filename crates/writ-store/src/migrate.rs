@@ -24,8 +24,8 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 20261122000000 "foundation", 20261122120000 "catalog", 20261122180000 "routing", 20261122200000 "expiry", 20261122210000 "reviews", 20261122220000 "credentials", 20261122230000 "system_principal", 20261122235000 "job_order", 20261123000000 "notifications", 20261123100000 "findings", 20261123300000 "evidence", 20261123300500 "api", 20261123400000 "request_kinds");
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 20261122000000 "foundation", 20261122120000 "catalog", 20261122180000 "routing", 20261122200000 "expiry", 20261122210000 "reviews", 20261122220000 "credentials", 20261122230000 "system_principal", 20261122235000 "job_order", 20261123000000 "notifications", 20261123100000 "findings", 20261123300000 "evidence", 20261123300500 "api", 20261123400000 "request_kinds");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 20261122000000 "foundation", 20261122120000 "catalog", 20261122180000 "routing", 20261122200000 "expiry", 20261122210000 "reviews", 20261122220000 "credentials", 20261122230000 "system_principal", 20261122235000 "job_order", 20261123000000 "notifications", 20261123100000 "findings", 20261123300000 "evidence", 20261123300500 "api", 20261123400000 "request_kinds", 20261124100000 "campaigns");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 20261122000000 "foundation", 20261122120000 "catalog", 20261122180000 "routing", 20261122200000 "expiry", 20261122210000 "reviews", 20261122220000 "credentials", 20261122230000 "system_principal", 20261122235000 "job_order", 20261123000000 "notifications", 20261123100000 "findings", 20261123300000 "evidence", 20261123300500 "api", 20261123400000 "request_kinds", 20261124100000 "campaigns");
 
 /// The table that records applied migrations (same DDL on both backends).
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str =

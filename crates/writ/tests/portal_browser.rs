@@ -124,7 +124,13 @@ async fn type_into(client: &Client, css: &str, keys: &str) {
 /// elements are the same before and after.
 async fn wait_for_url(client: &Client, needle: &str) {
     for _ in 0..300 {
-        if client.current_url().await.unwrap().as_str().contains(needle) {
+        if client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains(needle)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
