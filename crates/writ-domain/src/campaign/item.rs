@@ -135,7 +135,9 @@ pub struct ItemContext {
     pub granted_at: Option<Timestamp>,
     /// When it ends, if it does.
     pub expires_at: Option<Timestamp>,
-    /// The request that granted it, `REQ-…`.
+    /// The request that granted it.
+    pub request_id: RequestId,
+    /// Its number, `REQ-…`.
     pub request: String,
     /// Who asked for it.
     pub requester: PrincipalId,

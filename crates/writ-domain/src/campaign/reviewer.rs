@@ -63,6 +63,7 @@ mod tests {
             environment: Environment::Production,
             granted_at: None,
             expires_at: None,
+            request_id: crate::id::RequestId::new(),
             request: "REQ-1".into(),
             requester,
             justification: "reads".into(),
