@@ -87,3 +87,8 @@ query! {
     /// The caller's notifications, newest first.
     NotificationQuery {}
 }
+
+query! {
+    /// Which campaigns, newest first.
+    CampaignQuery {}
+}

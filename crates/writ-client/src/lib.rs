@@ -2,6 +2,7 @@
 //! method per operation, every failure a [`ClientError`] that keeps the server's error code.
 //! Knows HTTP and JSON only; no domain logic, nothing of the server.
 
+mod campaigns;
 mod error;
 
 use reqwest::{Method, Url};

@@ -3,6 +3,7 @@
 //! token is `WRIT_TOKEN` (never a flag, which other users could read in the process list).
 //! Tables for people, `--json` for scripts, and exit codes from [`exit`].
 
+pub mod campaigns;
 pub mod exit;
 pub mod inventory;
 mod labels;
