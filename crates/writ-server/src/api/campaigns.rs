@@ -152,21 +152,32 @@ pub(crate) async fn decide(
     ApiPath(id): ApiPath,
     ApiJson(body): ApiJson<DecideItemBody>,
 ) -> Result<Json<CampaignItemView>, ApiError> {
+    let decided = decide_as(&state, caller.principal.id, &id, body).await?;
+    one(&state, decided).await
+}
+
+/// Keeps or revokes the item `id` names as `by`, from the API's body (the portal's form
+/// carries the same fields).
+pub(crate) async fn decide_as(
+    state: &AppState,
+    by: writ_domain::PrincipalId,
+    id: &str,
+    body: DecideItemBody,
+) -> Result<writ_domain::CampaignItem, ApiError> {
     let item: CampaignItemId = id.parse().map_err(|e| ApiError::invalid("id", e))?;
     let decision: ReviewDecision = body
         .decision
         .parse()
         .map_err(|e| ApiError::invalid("decision", e))?;
-    let decided = state
+    Ok(state
         .campaigns
         .decide(Decide {
-            by: caller.principal.id,
+            by,
             item,
             decision,
             reason: body.reason,
         })
-        .await?;
-    one(&state, decided).await
+        .await?)
 }
 
 /// Hands an item to another eligible principal as its reviewer (the caller).

@@ -3,8 +3,8 @@
 //! drift apart.
 
 mod audit;
-mod campaign_views;
-mod campaigns;
+pub(crate) mod campaign_views;
+pub(crate) mod campaigns;
 mod catalog;
 mod credentials;
 pub(crate) mod evidence;
