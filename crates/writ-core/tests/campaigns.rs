@@ -474,3 +474,72 @@ async fn a_reviewer_cannot_certify_access_they_requested() {
         assert_eq!(kept.review.unwrap().by, carol);
     }
 }
+
+#[tokio::test]
+async fn the_campaign_evidence_export_verifies_offline() {
+    use writ_core::evidence::{Bundles, Checkpointer};
+    use writ_domain::campaign::CampaignEvidence;
+
+    for db in TestDb::each().await {
+        let (_dir, _target, config) = local_target("e_", true).await;
+        let world = World::new(db, "e_", &config).await;
+        world.granted("carol", "svc").await;
+        let (campaign, items) = world.launch(UndecidedPolicy::Revoke).await;
+        world
+            .decide(
+                world.id("alice").await,
+                items[0].id,
+                ReviewDecision::Revoke,
+                Some("the report is retired".into()),
+            )
+            .await
+            .unwrap();
+        while world.org.runner.run_once().await.unwrap() > 0 {}
+        world.campaigns.sweep().await.unwrap();
+
+        let store = world.org.db.store();
+        let signer = Arc::new(writ_testkit::test_signer());
+        let checkpointer = Checkpointer::new(
+            store.clone(),
+            signer.clone(),
+            world.org.clock.clone() as Arc<dyn Clock>,
+        );
+        let evidence = Bundles::new(store, Some(checkpointer))
+            .export_campaign(campaign.id)
+            .await
+            .unwrap();
+        let bytes = evidence.to_canonical_bytes();
+        let summary = CampaignEvidence::verify(&bytes, &signer.verifier()).unwrap();
+        assert_eq!(summary.campaign, "Production access review");
+        assert_eq!(summary.reviews.len(), 1, "{summary}");
+        assert!(
+            summary.reviews[0].contains("revoke (revoked)")
+                && summary.reviews[0].contains("the report is retired"),
+            "{summary}"
+        );
+        assert_eq!(summary.revocations.len(), 1, "{summary}");
+        assert!(
+            summary.revocations[0].contains("read back as gone"),
+            "{summary}"
+        );
+        let actions: Vec<&str> = evidence.events.iter().map(|e| e.action.as_str()).collect();
+        for expected in [
+            "campaign.created",
+            "campaign.launched",
+            "campaign.item.decided",
+            "campaign.item.revoke_filed",
+            "request.fulfilled",
+            "campaign.closed",
+        ] {
+            assert!(actions.contains(&expected), "{expected}: {actions:?}");
+        }
+
+        let tampered = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("the report is retired", "the report is retyred");
+        assert!(CampaignEvidence::verify(tampered.as_bytes(), &signer.verifier()).is_err());
+        let other =
+            writ_domain::checkpoint::NoteSigner::from_seed("other.example/audit", [9; 32]).unwrap();
+        assert!(CampaignEvidence::verify(&bytes, &other.verifier()).is_err());
+    }
+}

@@ -106,11 +106,13 @@ pub trait CampaignStore: Send + Sync {
         event: NewAuditEvent,
     ) -> StoreResult<()>;
 
-    /// Records the `revoke` request a revoked item filed.
+    /// Records the `revoke` request a revoked item filed, with the audit event that ties the
+    /// two together (campaign evidence follows it to the request's read-back).
     async fn link_revoke_request(
         &self,
         item: CampaignItemId,
         request: RequestId,
+        event: NewAuditEvent,
     ) -> StoreResult<()>;
 
     /// Hands a pending item to another reviewer, with its audit event and notifications; one

@@ -221,8 +221,24 @@ impl Campaigns {
             // Left unlinked: the deadline sweep files it again, and the refusal is in the log.
             return Err(CoreError::Refused(submitted.explanation.decision));
         }
+        let request = &submitted.request;
+        let event = NewAuditEvent::new(
+            self.clock.now(),
+            Actor::system("campaigns"),
+            "campaign.item.revoke_filed",
+        )
+        .subject(SubjectRef::new("campaign", item.campaign))
+        .subject(SubjectRef::new("campaign_item", item.id))
+        .subject(SubjectRef::new("request", request.id))
+        .data(serde_json::json!({
+            "request": request.number.to_string(),
+            "access": format!(
+                "{} holding {} on {}",
+                item.context.identity_name, item.context.entitlement_name, item.context.system_name
+            ),
+        }));
         self.store
-            .link_revoke_request(item.id, submitted.request.id)
+            .link_revoke_request(item.id, request.id, event)
             .await?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! it snapshots each into an item that one accountable reviewer keeps or revokes by the
 //! deadline, after which the campaign's policy settles what nobody decided.
 
+mod evidence;
 mod item;
 mod reviewer;
 
@@ -12,6 +13,7 @@ use crate::kinds::{Environment, IdentityKind, Risk, string_enum};
 use crate::name::Name;
 use crate::time::Timestamp;
 
+pub use evidence::{CAMPAIGN_FORMAT, CampaignEvidence, CampaignSummary};
 pub use item::{CampaignItem, ItemContext, ItemStatus, Review, ReviewRefused};
 pub use reviewer::{accountable_chain, eligibility};
 

@@ -179,6 +179,7 @@ impl CampaignStore for Adapter {
         &self,
         item: CampaignItemId,
         request: RequestId,
+        event: NewAuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         sqlx::query("UPDATE campaign_items SET revoke_request = $1 WHERE id = $2")
@@ -186,6 +187,7 @@ impl CampaignStore for Adapter {
             .bind(item.as_uuid())
             .execute(&mut *tx)
             .await?;
+        audit::append(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())
     }
