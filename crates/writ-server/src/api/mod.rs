@@ -55,7 +55,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::launch))
         .routes(routes!(campaigns::mine))
         .routes(routes!(campaigns::decide))
-        .routes(routes!(campaigns::delegate));
+        .routes(routes!(campaigns::delegate))
+        .routes(routes!(evidence::campaign));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 

@@ -1,8 +1,10 @@
-//! `writ campaign create|launch|list|show|mine|decide|delegate`
+//! `writ campaign create|launch|list|show|mine|decide|delegate|evidence`
 
 use writ_api::{
     CampaignItemView, CampaignQuery, DecideItemBody, DelegateItemBody, NewCampaignBody,
 };
+
+use anyhow::Context;
 
 use super::{ClientArgs, connect, hint_next, print_json, table};
 
@@ -41,6 +43,15 @@ pub enum CampaignCommand {
         /// Why (required to keep access of risk `high` or above).
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Write a campaign's evidence (administrators and auditors); check it offline with
+    /// `writ evidence verify`.
+    Evidence {
+        /// The campaign's id.
+        id: String,
+        /// Where to write it.
+        #[arg(short = 'o', long)]
+        output: std::path::PathBuf,
     },
     /// Hand an item you review to someone else who may review it.
     Delegate {
@@ -195,6 +206,16 @@ pub async fn run(args: &ClientArgs, command: CampaignCommand) -> anyhow::Result<
                 Some(number) => println!("{} {} ({number} revokes it)", decided.id, decided.status),
                 None => println!("{} {}", decided.id, decided.status),
             }
+            Ok(())
+        }
+        CampaignCommand::Evidence { id, output } => {
+            let bytes = client.campaign_evidence(&id).await?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("cannot write `{}`", output.display()))?;
+            println!(
+                "wrote the evidence of campaign {id} to {} (verify it with `writ evidence verify`)",
+                output.display()
+            );
             Ok(())
         }
         CampaignCommand::Delegate { item, to, reason } => {
