@@ -543,3 +543,42 @@ async fn the_campaign_evidence_export_verifies_offline() {
         assert!(CampaignEvidence::verify(&bytes, &other.verifier()).is_err());
     }
 }
+
+#[tokio::test]
+async fn a_recurring_campaign_starts_again_once_per_period() {
+    for db in TestDb::each().await {
+        let (_dir, _target, config) = local_target("p_", true).await;
+        let world = World::new(db, "p_", &config).await;
+        world.granted("carol", "svc").await;
+        let first = world
+            .campaigns
+            .create(NewCampaign {
+                created_by: world.id("sam").await,
+                name: "High-risk access, monthly".into(),
+                scope: CampaignScope::default(),
+                reviewers: ReviewerRule::IdentityOwner,
+                undecided: UndecidedPolicy::Escalate,
+                deadline: world.org.clock.now().plus(2 * HOUR),
+                every_days: Some(1),
+            })
+            .await
+            .unwrap();
+        world
+            .campaigns
+            .launch(world.id("sam").await, first.id)
+            .await
+            .unwrap();
+        assert_eq!(world.campaigns.sweep().await.unwrap().recurred, 0);
+
+        world.org.clock.advance(25 * HOUR);
+        assert_eq!(world.campaigns.sweep().await.unwrap().recurred, 1);
+        assert_eq!(world.campaigns.sweep().await.unwrap().recurred, 0, "once");
+        let store = world.org.db.store();
+        let campaigns = store.campaigns_page(None, 10).await.unwrap();
+        assert_eq!(campaigns.len(), 2);
+        let next = campaigns.iter().find(|c| c.id != first.id).unwrap();
+        assert_eq!(next.status, writ_domain::CampaignStatus::Open);
+        assert_eq!(next.deadline, world.org.clock.now().plus(2 * HOUR));
+        assert_eq!(store.campaign_items(next.id).await.unwrap().len(), 1);
+    }
+}
