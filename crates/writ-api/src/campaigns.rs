@@ -94,8 +94,10 @@ pub struct CampaignDetail {
     pub campaign: CampaignView,
     /// Its progress.
     pub progress: ProgressView,
-    /// Its items.
+    /// A page of its items, in id order.
     pub items: Vec<CampaignItemView>,
+    /// Pass as `after` for the next page of items; absent on the last page.
+    pub next: Option<String>,
 }
 
 /// One grant under review, with what the reviewer needs to decide.

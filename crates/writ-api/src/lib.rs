@@ -27,8 +27,8 @@ pub use notifications::{NotificationPage, NotificationView};
 pub use openapi::{ApiDoc, BEARER};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use queries::{
-    AuditQuery, CampaignQuery, EntitlementQuery, GrantQuery, IdentityQuery, NotificationQuery,
-    RequestQuery, SystemQuery,
+    AuditQuery, CampaignItemQuery, CampaignQuery, EntitlementQuery, GrantQuery, IdentityQuery,
+    NotificationQuery, RequestQuery, SystemQuery,
 };
 pub use requests::{
     ApprovalView, CancelBody, DecideBody, DecidedView, ExplanationView, NewRequestBody, ReasonView,

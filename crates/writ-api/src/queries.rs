@@ -92,3 +92,8 @@ query! {
     /// Which campaigns, newest first.
     CampaignQuery {}
 }
+
+query! {
+    /// Which of a campaign's items, in id order.
+    CampaignItemQuery {}
+}

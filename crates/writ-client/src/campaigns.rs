@@ -3,8 +3,8 @@
 
 use reqwest::Method;
 use writ_api::{
-    CampaignDetail, CampaignItemList, CampaignItemView, CampaignPage, CampaignQuery, CampaignView,
-    DecideItemBody, DelegateItemBody, NewCampaignBody,
+    CampaignDetail, CampaignItemList, CampaignItemQuery, CampaignItemView, CampaignPage,
+    CampaignQuery, CampaignView, DecideItemBody, DelegateItemBody, NewCampaignBody,
 };
 
 use crate::{Client, ClientError};
@@ -15,9 +15,13 @@ impl Client {
         self.get(&["campaigns"], query).await
     }
 
-    /// One campaign with its progress and items.
-    pub async fn campaign(&self, id: &str) -> Result<CampaignDetail, ClientError> {
-        self.get(&["campaigns", id], &()).await
+    /// One campaign with its progress and a page of its items.
+    pub async fn campaign(
+        &self,
+        id: &str,
+        query: &CampaignItemQuery,
+    ) -> Result<CampaignDetail, ClientError> {
+        self.get(&["campaigns", id], query).await
     }
 
     /// Creates a draft campaign as the token's principal.

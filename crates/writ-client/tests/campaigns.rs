@@ -114,7 +114,10 @@ async fn an_owner_revokes_a_grant_in_a_campaign_and_the_campaign_shows_it() {
             "{grants:?}"
         );
 
-        let shown = carol.campaign(&campaign.id).await.unwrap();
+        let shown = carol
+            .campaign(&campaign.id, &writ_api::CampaignItemQuery::default())
+            .await
+            .unwrap();
         assert_eq!((shown.progress.revoked, shown.progress.pending), (1, 0));
         assert_eq!(
             shown.items[0].decided_by.as_deref(),

@@ -579,6 +579,9 @@ async fn a_recurring_campaign_starts_again_once_per_period() {
         let next = campaigns.iter().find(|c| c.id != first.id).unwrap();
         assert_eq!(next.status, writ_domain::CampaignStatus::Open);
         assert_eq!(next.deadline, world.org.clock.now().plus(2 * HOUR));
-        assert_eq!(store.campaign_items(next.id).await.unwrap().len(), 1);
+        assert_eq!(
+            store.campaign_items(next.id, None, 10).await.unwrap().len(),
+            1
+        );
     }
 }

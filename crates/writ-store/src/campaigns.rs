@@ -89,8 +89,16 @@ pub trait CampaignStore: Send + Sync {
     /// [`crate::StoreError::Conflict`].
     async fn launch_campaign(&self, launch: Launch, event: NewAuditEvent) -> StoreResult<()>;
 
-    /// Every item of a campaign, in id order.
-    async fn campaign_items(&self, campaign: CampaignId) -> StoreResult<Vec<CampaignItem>>;
+    /// Up to `limit` items of a campaign after `after`, in id order.
+    async fn campaign_items(
+        &self,
+        campaign: CampaignId,
+        after: Option<CampaignItemId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CampaignItem>>;
+
+    /// How many items of a campaign are in each status (statuses with none left out).
+    async fn campaign_progress(&self, campaign: CampaignId) -> StoreResult<Vec<(ItemStatus, u64)>>;
 
     /// One item.
     async fn campaign_item(&self, id: CampaignItemId) -> StoreResult<Option<CampaignItem>>;

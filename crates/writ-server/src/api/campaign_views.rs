@@ -24,18 +24,22 @@ pub(crate) fn campaign(campaign: &Campaign) -> CampaignView {
     }
 }
 
-/// How many of `items` stand where.
-pub(crate) fn progress(items: &[CampaignItem]) -> ProgressView {
-    let count = |status| {
-        let n = items.iter().filter(|i| i.status == status).count();
+/// How many items stand where, from the store's counts.
+pub(crate) fn progress(counts: &[(ItemStatus, u64)]) -> ProgressView {
+    let count = |status: Option<ItemStatus>| {
+        let n: u64 = counts
+            .iter()
+            .filter(|(s, _)| status.is_none_or(|wanted| *s == wanted))
+            .map(|(_, n)| n)
+            .sum();
         u32::try_from(n).unwrap_or(u32::MAX)
     };
     ProgressView {
-        total: u32::try_from(items.len()).unwrap_or(u32::MAX),
-        pending: count(ItemStatus::Pending),
-        kept: count(ItemStatus::Kept),
-        revoked: count(ItemStatus::Revoked),
-        suspended: count(ItemStatus::Suspended),
+        total: count(None),
+        pending: count(Some(ItemStatus::Pending)),
+        kept: count(Some(ItemStatus::Kept)),
+        revoked: count(Some(ItemStatus::Revoked)),
+        suspended: count(Some(ItemStatus::Suspended)),
     }
 }
 

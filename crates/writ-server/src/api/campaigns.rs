@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use writ_api::{
-    CampaignDetail, CampaignItemList, CampaignItemView, CampaignPage, CampaignQuery, CampaignView,
-    DecideItemBody, DelegateItemBody, ErrorBody, NewCampaignBody,
+    CampaignDetail, CampaignItemList, CampaignItemQuery, CampaignItemView, CampaignPage,
+    CampaignQuery, CampaignView, DecideItemBody, DelegateItemBody, ErrorBody, NewCampaignBody,
 };
 use writ_core::campaigns::{Decide, Delegate, NewCampaign};
 use writ_domain::{
@@ -70,10 +70,10 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(views::campaign(&campaign))))
 }
 
-/// One campaign with its progress and items.
+/// One campaign with its progress and a page of its items.
 #[utoipa::path(
     operation_id = "show_campaign", get, path = "/campaigns/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "The campaign's id")),
+    params(("id" = String, Path, description = "The campaign's id"), CampaignItemQuery),
     responses(
         (status = 200, body = CampaignDetail),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -85,9 +85,10 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     Reader(caller): Reader,
     ApiPath(id): ApiPath,
+    ApiQuery(query): ApiQuery<CampaignItemQuery>,
 ) -> Result<Json<CampaignDetail>, ApiError> {
     let id: CampaignId = id.parse().map_err(|e| ApiError::invalid("id", e))?;
-    detail(&state, id).await.map(Json)
+    detail(&state, id, query).await.map(Json)
 }
 
 /// Launches a draft campaign as the caller: its grants in scope become items, each assigned
@@ -110,7 +111,9 @@ pub(crate) async fn launch(
 ) -> Result<Json<CampaignDetail>, ApiError> {
     let id: CampaignId = id.parse().map_err(|e| ApiError::invalid("id", e))?;
     state.campaigns.launch(caller.principal.id, id).await?;
-    detail(&state, id).await.map(Json)
+    detail(&state, id, CampaignItemQuery::default())
+        .await
+        .map(Json)
 }
 
 /// The caller's pending campaign items, soonest due first.
@@ -226,18 +229,31 @@ async fn one(
         .ok_or_else(|| ApiError::NotFound(format!("campaign item `{}`", item.id)))
 }
 
-/// A campaign with its progress and items, or 404.
-pub(crate) async fn detail(state: &AppState, id: CampaignId) -> Result<CampaignDetail, ApiError> {
+/// A campaign with its progress and the page of items `query` asks for, or 404.
+pub(crate) async fn detail(
+    state: &AppState,
+    id: CampaignId,
+    query: CampaignItemQuery,
+) -> Result<CampaignDetail, ApiError> {
+    let limit = page::limit(query.limit)?;
+    let after = query
+        .after
+        .as_deref()
+        .map(str::parse::<CampaignItemId>)
+        .transpose()
+        .map_err(|e| ApiError::invalid("after", e))?;
     let campaign = state
         .store
         .campaign(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("campaign `{id}`")))?;
-    let items = state.store.campaign_items(id).await?;
+    let found = state.store.campaign_items(id, after, limit + 1).await?;
+    let (items, next) = page::cut(found, limit, |i| i.id.to_string());
     Ok(CampaignDetail {
         campaign: views::campaign(&campaign),
-        progress: views::progress(&items),
+        progress: views::progress(&state.store.campaign_progress(id).await?),
         items: views::items(&*state.store, &items).await?,
+        next,
     })
 }
 

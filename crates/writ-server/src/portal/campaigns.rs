@@ -79,7 +79,11 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let id: CampaignId = id.parse().map_err(|e| ApiError::invalid("id", e))?;
-    let detail = api::detail(&state, id).await?;
+    let first_page = writ_api::CampaignItemQuery {
+        after: None,
+        limit: Some(writ_api::MAX_LIMIT),
+    };
+    let detail = api::detail(&state, id, first_page).await?;
     let p = &detail.progress;
     let chart = Bars::of(
         "Items by outcome",

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
 use writ_domain::{
-    Campaign, CampaignId, CampaignItem, CampaignItemId, CampaignStatus, NewNotification,
-    PrincipalId, RequestId, Review, Timestamp,
+    Campaign, CampaignId, CampaignItem, CampaignItemId, CampaignStatus, ItemStatus,
+    NewNotification, PrincipalId, RequestId, Review, Timestamp,
 };
 
 use crate::error::StoreError;
@@ -108,14 +108,41 @@ impl CampaignStore for Adapter {
         Ok(())
     }
 
-    async fn campaign_items(&self, campaign: CampaignId) -> StoreResult<Vec<CampaignItem>> {
+    async fn campaign_items(
+        &self,
+        campaign: CampaignId,
+        after: Option<CampaignItemId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CampaignItem>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = $1 ORDER BY i.id"
+            "SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = $1 \
+             AND ($2 IS NULL OR i.id > $2) ORDER BY i.id LIMIT $3"
         )))
         .bind(campaign.as_uuid())
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit))
         .fetch_all(self.reads())
         .await?;
         rows.iter().map(item_from).collect()
+    }
+
+    async fn campaign_progress(&self, campaign: CampaignId) -> StoreResult<Vec<(ItemStatus, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM campaign_items WHERE campaign_id = $1 \
+             GROUP BY status ORDER BY status",
+        )
+        .bind(campaign.as_uuid())
+        .fetch_all(self.reads())
+        .await?;
+        rows.into_iter()
+            .map(|(status, n)| {
+                let what = "campaign progress";
+                Ok((
+                    parsed(what, &status)?,
+                    u64::try_from(n).map_err(|e| StoreError::corrupt(what, e))?,
+                ))
+            })
+            .collect()
     }
 
     async fn campaign_item(&self, id: CampaignItemId) -> StoreResult<Option<CampaignItem>> {

@@ -1,7 +1,8 @@
 //! `writ campaign create|launch|list|show|mine|decide|delegate|evidence`
 
 use writ_api::{
-    CampaignItemView, CampaignQuery, DecideItemBody, DelegateItemBody, NewCampaignBody,
+    CampaignItemQuery, CampaignItemView, CampaignQuery, DecideItemBody, DelegateItemBody,
+    NewCampaignBody,
 };
 
 use anyhow::Context;
@@ -27,10 +28,16 @@ pub enum CampaignCommand {
         #[arg(long)]
         limit: Option<u32>,
     },
-    /// Show a campaign's progress and items.
+    /// Show a campaign's progress and a page of its items.
     Show {
         /// The campaign's id.
         id: String,
+        /// Start after this item (the `next` of a previous page).
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many items (1–500).
+        #[arg(long)]
+        limit: Option<u32>,
     },
     /// List the items waiting for you, soonest due first.
     Mine,
@@ -169,8 +176,10 @@ pub async fn run(args: &ClientArgs, command: CampaignCommand) -> anyhow::Result<
             hint_next(page.next.as_deref());
             Ok(())
         }
-        CampaignCommand::Show { id } => {
-            let detail = client.campaign(&id).await?;
+        CampaignCommand::Show { id, after, limit } => {
+            let detail = client
+                .campaign(&id, &CampaignItemQuery { after, limit })
+                .await?;
             if args.json {
                 return print_json(&detail);
             }
@@ -181,6 +190,7 @@ pub async fn run(args: &ClientArgs, command: CampaignCommand) -> anyhow::Result<
                 p.total, p.pending, p.kept, p.revoked, p.suspended
             );
             items_table(&detail.items);
+            hint_next(detail.next.as_deref());
             Ok(())
         }
         CampaignCommand::Mine => {
