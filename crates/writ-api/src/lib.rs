@@ -3,6 +3,7 @@
 //! so both speak one shape. Plain data: no domain logic, no HTTP framework, no I/O.
 
 mod audit;
+mod campaigns;
 mod catalog;
 mod error;
 mod findings;
@@ -15,6 +16,10 @@ mod queries;
 mod requests;
 
 pub use audit::{AuditEventView, AuditPage, CheckpointList, CheckpointView};
+pub use campaigns::{
+    CampaignDetail, CampaignItemList, CampaignItemView, CampaignPage, CampaignView, DecideItemBody,
+    DelegateItemBody, NewCampaignBody, ProgressView,
+};
 pub use catalog::{EntitlementPage, EntitlementView, SystemPage, SystemView};
 pub use error::{ErrorBody, ErrorDetail};
 pub use findings::{AcceptFindingBody, AdoptFindingBody, FindingPage, FindingView};
@@ -24,8 +29,8 @@ pub use notifications::{NotificationPage, NotificationView};
 pub use openapi::{ApiDoc, BEARER};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use queries::{
-    AuditQuery, EntitlementQuery, FindingQuery, GrantQuery, IdentityQuery, NotificationQuery,
-    RequestQuery, SystemQuery,
+    AuditQuery, CampaignItemQuery, CampaignQuery, EntitlementQuery, FindingQuery, GrantQuery,
+    IdentityQuery, NotificationQuery, RequestQuery, SystemQuery,
 };
 pub use requests::{
     ApprovalView, CancelBody, DecideBody, DecidedView, ExplanationView, NewRequestBody, ReasonView,

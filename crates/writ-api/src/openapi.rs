@@ -30,6 +30,7 @@ pub const BEARER: &str = "bearer";
         (name = "audit", description = "The hash-chained audit log"),
         (name = "evidence", description = "Evidence bundles and signed checkpoints, verifiable offline"),
         (name = "notifications", description = "What writ told the caller they must know"),
+        (name = "campaigns", description = "Recertification campaigns: reviewers keep or revoke access"),
     )
 )]
 pub struct ApiDoc;

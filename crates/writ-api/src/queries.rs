@@ -99,3 +99,13 @@ query! {
     /// The caller's notifications, newest first.
     NotificationQuery {}
 }
+
+query! {
+    /// Which campaigns, newest first.
+    CampaignQuery {}
+}
+
+query! {
+    /// Which of a campaign's items, in id order.
+    CampaignItemQuery {}
+}

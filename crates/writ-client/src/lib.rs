@@ -2,6 +2,7 @@
 //! method per operation, every failure a [`ClientError`] that keeps the server's error code.
 //! Knows HTTP and JSON only; no domain logic, nothing of the server.
 
+mod campaigns;
 mod error;
 
 use reqwest::{Method, Url};
@@ -179,10 +180,17 @@ impl Client {
     /// A request's evidence bundle, as the exact bytes to keep (and verify offline with
     /// `writ evidence verify`). Administrators and auditors only.
     pub async fn evidence(&self, number: &str) -> Result<Vec<u8>, ClientError> {
-        let request = self
-            .http
-            .get(self.url(&["requests", number, "evidence"])?)
-            .bearer_auth(&self.token);
+        self.get_bytes(&["requests", number, "evidence"]).await
+    }
+
+    /// A campaign's evidence, as the exact bytes to keep (and verify offline with
+    /// `writ evidence verify`). Administrators and auditors only.
+    pub async fn campaign_evidence(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        self.get_bytes(&["campaigns", id, "evidence"]).await
+    }
+
+    async fn get_bytes(&self, segments: &[&str]) -> Result<Vec<u8>, ClientError> {
+        let request = self.http.get(self.url(segments)?).bearer_auth(&self.token);
         answer_bytes(request.send().await.map_err(ClientError::Transport)?).await
     }
 

@@ -2,6 +2,7 @@
 //! what gets recorded. Time comes from an injected [`Clock`]. No HTTP, no SQL here.
 
 pub mod audit;
+pub mod campaigns;
 pub mod catalog;
 pub mod clock;
 pub mod error;

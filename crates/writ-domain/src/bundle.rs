@@ -110,6 +110,12 @@ pub enum BundleError {
     /// No events at all.
     #[error("the bundle holds no event of its request")]
     Empty,
+    /// An event that belongs neither to the campaign nor to the revocations it filed.
+    #[error("event {0} does not touch campaign `{1}`, the revocations it filed or their grants")]
+    NotOfCampaign(u64, String),
+    /// The bundle names a campaign its events do not.
+    #[error("the bundle says campaign `{0}`, but its events record another name")]
+    CampaignName(String),
 }
 
 /// What a verified bundle shows, for people.
@@ -168,33 +174,8 @@ impl EvidenceBundle {
             .flat_map(|e| e.subjects.iter().filter(|s| s.starts_with("grant:")))
             .map(String::as_str)
             .collect();
-        let mut previous = 0;
+        check_proven(&bundle.events, &checkpoint)?;
         for bundled in &bundle.events {
-            if bundled.seq <= previous {
-                return Err(BundleError::Order(bundled.seq));
-            }
-            previous = bundled.seq;
-            let event = to_event(bundled).ok_or(BundleError::Altered(bundled.seq))?;
-            if !event.hash_is_intact() {
-                return Err(BundleError::Altered(bundled.seq));
-            }
-            let proof: Option<Vec<TreeHash>> = bundled
-                .inclusion_proof
-                .iter()
-                .map(|p| hex::decode(p).ok().and_then(|b| TreeHash::try_from(b).ok()))
-                .collect();
-            let included = proof.is_some_and(|proof| {
-                verify_inclusion(
-                    bundled.seq - 1,
-                    checkpoint.size,
-                    &leaf_hash(&event.hash.0),
-                    &proof,
-                    &checkpoint.root,
-                )
-            });
-            if !included {
-                return Err(BundleError::NotIncluded(bundled.seq));
-            }
             let related = bundled
                 .subjects
                 .iter()
@@ -202,9 +183,6 @@ impl EvidenceBundle {
             if !related {
                 return Err(BundleError::Unrelated(bundled.seq, bundle.request.clone()));
             }
-        }
-        if bundle.events.is_empty() {
-            return Err(BundleError::Empty);
         }
         // The number is authenticated by the events that record it.
         let numbers: Vec<String> = bundle
@@ -221,6 +199,46 @@ impl EvidenceBundle {
         }
         Ok(summarise(&bundle, checkpoint.size))
     }
+}
+
+/// Checks that `events` are in log order, each intact (its fields give its hash) and proven
+/// in `checkpoint`'s tree, and that there is at least one.
+pub(crate) fn check_proven(
+    events: &[BundledEvent],
+    checkpoint: &crate::checkpoint::Checkpoint,
+) -> Result<(), BundleError> {
+    let mut previous = 0;
+    for bundled in events {
+        if bundled.seq <= previous {
+            return Err(BundleError::Order(bundled.seq));
+        }
+        previous = bundled.seq;
+        let event = to_event(bundled).ok_or(BundleError::Altered(bundled.seq))?;
+        if !event.hash_is_intact() {
+            return Err(BundleError::Altered(bundled.seq));
+        }
+        let proof: Option<Vec<TreeHash>> = bundled
+            .inclusion_proof
+            .iter()
+            .map(|p| hex::decode(p).ok().and_then(|b| TreeHash::try_from(b).ok()))
+            .collect();
+        let included = proof.is_some_and(|proof| {
+            verify_inclusion(
+                bundled.seq - 1,
+                checkpoint.size,
+                &leaf_hash(&event.hash.0),
+                &proof,
+                &checkpoint.root,
+            )
+        });
+        if !included {
+            return Err(BundleError::NotIncluded(bundled.seq));
+        }
+    }
+    if events.is_empty() {
+        return Err(BundleError::Empty);
+    }
+    Ok(())
 }
 
 fn to_event(bundled: &BundledEvent) -> Option<AuditEvent> {

@@ -35,7 +35,10 @@ pub mod ttl;
 
 pub use account::Account;
 pub use approval::Approval;
-pub use campaign::{Campaign, CampaignItem, CampaignScope, Review};
+pub use campaign::{
+    Campaign, CampaignItem, CampaignScope, CampaignStatus, ItemContext, ItemStatus, Review,
+    ReviewRefused, ReviewerRule, ScopedGrant, UndecidedPolicy,
+};
 pub use catalog::Catalog;
 pub use credential::{Credential, Fingerprint};
 pub use entitlement::{ApprovalStage, ApproverRule, BreakGlass, Entitlement, TtlPolicy};

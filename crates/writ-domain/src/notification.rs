@@ -14,6 +14,12 @@ string_enum! {
         BreakGlassUsed = "break_glass_used",
         /// A break-glass post-use review went overdue and now waits for the recipient.
         ReviewEscalated = "review_escalated",
+        /// A campaign launched with grants for the recipient to keep or revoke.
+        CampaignReviewAssigned = "campaign_review_assigned",
+        /// A campaign item assigned to the recipient is due soon.
+        CampaignReviewDue = "campaign_review_due",
+        /// A campaign item went undecided past its due date and now waits for the recipient.
+        CampaignReviewEscalated = "campaign_review_escalated",
     }
 }
 

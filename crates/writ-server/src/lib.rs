@@ -42,6 +42,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The request use cases.
     pub requests: Requests,
+    /// Recertification campaigns.
+    pub campaigns: writ_core::campaigns::Campaigns,
     /// The one-time reveal of rotated secrets.
     pub reveal: Reveal,
     /// API tokens: who is calling.

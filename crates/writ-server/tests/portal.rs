@@ -333,6 +333,8 @@ async fn every_page_renders_for_a_signed_in_person() {
         "/portal/audit",
         "/portal/deliveries",
         "/portal/deliveries?state=",
+        "/portal/reviews",
+        "/portal/campaigns",
     ] {
         let answer = send(&app, "GET", path, &root, &[]).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
@@ -423,4 +425,117 @@ async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
     let (carol, _) = sign_in(&app, "carol@org.example").await;
     let denied = send(&app, "GET", "/portal/deliveries", &carol, &[]).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_reviewer_keeps_access_from_my_reviews_and_the_campaign_charts_it() {
+    use writ_core::Clock;
+    let app = demo_app().await;
+    let store = app.state.store.clone();
+    let id = |email: &'static str| {
+        let store = store.clone();
+        async move { store.principal_by_email(email).await.unwrap().unwrap().id }
+    };
+    let catalog = store.catalog().await.unwrap();
+    let submitted = app
+        .state
+        .requests
+        .submit(writ_core::requests::NewRequest {
+            requester: id("carol@org.example").await,
+            kind: writ_domain::RequestKind::Grant,
+            identity: catalog.identities[0].id,
+            entitlement: Some(catalog.entitlements[0].id),
+            justification: "nightly export reads the ledger".into(),
+            ttl: None,
+            end: None,
+            external_ref: None,
+            new_owner: None,
+        })
+        .await
+        .unwrap();
+    for approver in ["alice@org.example", "sam@org.example"] {
+        app.state
+            .requests
+            .decide(writ_core::requests::Decide {
+                approver: id(approver).await,
+                request: submitted.request.id,
+                decision: writ_domain::ApprovalDecision::Approve,
+                reason: None,
+                plan_hash: submitted.request.plan_hash.unwrap(),
+            })
+            .await
+            .unwrap();
+    }
+    app.run_jobs().await;
+    let root = id("root@org.example").await;
+    let campaign = app
+        .state
+        .campaigns
+        .create(writ_core::campaigns::NewCampaign {
+            created_by: root,
+            name: "Quarterly production review".into(),
+            scope: writ_domain::CampaignScope::default(),
+            reviewers: writ_domain::ReviewerRule::IdentityOwner,
+            undecided: writ_domain::UndecidedPolicy::Revoke,
+            deadline: app.clock.now().plus(std::time::Duration::from_secs(86_400)),
+            every_days: None,
+        })
+        .await
+        .unwrap();
+    let items = app.state.campaigns.launch(root, campaign.id).await.unwrap();
+
+    let (alice, csrf) = sign_in(&app, "alice@org.example").await;
+    let reviews = send(&app, "GET", "/portal/reviews", &alice, &[]).await;
+    assert!(
+        reviews.body.contains("svc holds Readers on target"),
+        "{}",
+        reviews.body
+    );
+    assert!(reviews.body.contains("nightly export reads the ledger"));
+    let decided = send(
+        &app,
+        "POST",
+        &format!("/portal/reviews/{}/decide", items[0].id),
+        &alice,
+        &[
+            ("csrf", &csrf),
+            ("decision", "keep"),
+            ("reason", "still exports nightly"),
+        ],
+    )
+    .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    let reviews = send(&app, "GET", "/portal/reviews", &alice, &[]).await;
+    assert!(
+        reviews.body.contains("No access waits for your review"),
+        "{}",
+        reviews.body
+    );
+
+    let list = send(&app, "GET", "/portal/campaigns", &alice, &[]).await;
+    assert!(
+        list.body.contains("Quarterly production review"),
+        "{}",
+        list.body
+    );
+    let shown = send(
+        &app,
+        "GET",
+        &format!("/portal/campaigns/{}", campaign.id),
+        &alice,
+        &[],
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(
+        shown.body.contains("<svg"),
+        "a completion chart: {}",
+        shown.body
+    );
+    assert!(shown.body.contains("1 of 1"), "{}", shown.body);
+    assert!(
+        shown.body.contains("still exports nightly"),
+        "{}",
+        shown.body
+    );
 }

@@ -16,6 +16,7 @@
     reason = "the files in src/shared compile once per backend, by design"
 )]
 
+mod campaigns;
 mod credentials;
 mod error;
 mod findings;
@@ -46,6 +47,7 @@ use writ_domain::{
     ReviewClosure, ReviewId, SodRule, System, SystemId, Timestamp, TokenHash, Ttl,
 };
 
+pub use campaigns::{CampaignStore, Launch, Reassignment, Settlement};
 pub use credentials::{
     Delivery, RotationContext, RotationEnd, RotationPlan, RotationStart, RotationTarget,
     SealedSecret,
@@ -374,7 +376,7 @@ pub(crate) fn with_evidence(event: NewAuditEvent, evidence: &[Evidence]) -> NewA
 /// change and its record commit or vanish together. Job-queue bookkeeping (claim, completion,
 /// retry) is operational and not audited, except dead-lettering, which is.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: CampaignStore + Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

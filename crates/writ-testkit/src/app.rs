@@ -119,10 +119,17 @@ impl TestApp {
             Some(sealer.clone()),
         );
         let runner = JobRunner::new(store.clone(), executor, as_clock(), "test-worker");
+        let campaigns = writ_core::campaigns::Campaigns::new(
+            store.clone(),
+            requests.clone(),
+            as_clock(),
+            Roles::default(),
+        );
         let state = AppState {
             store: store.clone(),
             clock: as_clock(),
             requests,
+            campaigns,
             reveal: Reveal::new(store.clone(), as_clock(), Some(sealer)),
             tokens: Tokens::new(store.clone(), as_clock(), Roles::default()),
             bundles: Bundles::new(

@@ -135,6 +135,15 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::client::requests::RequestCommand,
     },
+    /// Recertification campaigns over the API: create, launch, list, show, decide.
+    Campaign {
+        /// The server and the output format.
+        #[command(flatten)]
+        client: crate::client::ClientArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::client::campaigns::CampaignCommand,
+    },
     /// Grants over the API.
     Grant {
         /// The server and the output format.

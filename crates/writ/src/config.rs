@@ -59,9 +59,28 @@ struct FileConfig {
     audit_signing_key_file: Option<PathBuf>,
     checkpoints: Option<CheckpointsFile>,
     reconcile: Option<ReconcileConfig>,
+    campaigns: Option<CampaignsFile>,
     oidc: Option<OidcFile>,
     servicedesk: Option<crate::desks::ServiceDeskFile>,
     webhooks: Option<Vec<crate::desks::WebhookFile>>,
+}
+
+/// `[campaigns]` in `writ.toml`: when reviewers are reminded, and how long an escalated item
+/// has before it escalates again.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignsFile {
+    remind_before: Option<writ_domain::Ttl>,
+    escalation_grace: Option<writ_domain::Ttl>,
+}
+
+/// When campaign reviewers are reminded and escalated items fall due again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CampaignSettings {
+    /// How long before an item is due its reviewer is reminded.
+    pub remind_before: std::time::Duration,
+    /// How long an escalated item has before it escalates again.
+    pub escalation_grace: std::time::Duration,
 }
 
 /// `[oidc]` in `writ.toml`: portal login with an OpenID Connect provider.
@@ -152,6 +171,8 @@ pub struct Config {
     pub checkpoints: CheckpointSchedule,
     /// How often each system is reconciled and what reconciliation may remediate.
     pub reconcile: writ_core::reconcile::ReconcileSettings,
+    /// Campaign reminders and escalation.
+    pub campaigns: CampaignSettings,
     /// Portal login with OpenID Connect, when `[oidc]` is configured.
     pub oidc: Option<writ_server::OidcSettings>,
     /// The service desks whose tickets come in and get outcomes written back
@@ -199,6 +220,7 @@ impl Config {
                     t.as_duration()
                 }),
             reconcile: reconcile(file.reconcile.unwrap_or_default()),
+            campaigns: campaigns(file.campaigns.unwrap_or_default()),
             secret_key_file: std::env::var_os("WRIT_SECRET_KEY_FILE")
                 .map(PathBuf::from)
                 .or(file.secret_key_file),
@@ -240,6 +262,21 @@ fn oidc(file: OidcFile) -> anyhow::Result<writ_server::OidcSettings> {
         client_id: file.client_id,
         redirect_url: file.redirect_url,
     })
+}
+
+fn campaigns(config: CampaignsFile) -> CampaignSettings {
+    let duration =
+        |ttl: Option<writ_domain::Ttl>, default| ttl.map_or(default, |t| t.as_duration());
+    CampaignSettings {
+        remind_before: duration(
+            config.remind_before,
+            writ_core::campaigns::DEFAULT_REMIND_BEFORE,
+        ),
+        escalation_grace: duration(
+            config.escalation_grace,
+            writ_core::campaigns::DEFAULT_ESCALATION_GRACE,
+        ),
+    }
 }
 
 fn reconcile(config: ReconcileConfig) -> writ_core::reconcile::ReconcileSettings {

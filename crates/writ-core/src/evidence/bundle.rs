@@ -14,7 +14,7 @@ use crate::error::CoreError;
 /// Builds evidence bundles from the store.
 #[derive(Clone)]
 pub struct Bundles {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     tree: AuditTree,
     checkpointer: Option<Checkpointer>,
 }
@@ -39,24 +39,34 @@ impl Bundles {
             .await?
             .ok_or_else(|| CoreError::not_found(format!("request {number}")))?;
         let events = request_events(&*self.store, request.id).await?;
+        let (checkpoint, events) = self.prove(&events).await?;
+        Ok(EvidenceBundle {
+            format: FORMAT.to_string(),
+            request: number.to_string(),
+            request_id: request.id.to_string(),
+            checkpoint,
+            events,
+        })
+    }
+
+    /// A signed checkpoint covering `events` (in log order), and each event with its
+    /// inclusion proof in it.
+    pub(super) async fn prove(
+        &self,
+        events: &[AuditEvent],
+    ) -> Result<(String, Vec<BundledEvent>), CoreError> {
         let newest = events.last().map_or(0, |e| e.seq);
         let checkpoint = self.covering(newest).await?;
         let tiles = self.tree.tiles(checkpoint.size).await?;
         let mut bundled = Vec::with_capacity(events.len());
-        for event in &events {
+        for event in events {
             let proof = self
                 .tree
                 .inclusion_proof(&tiles, event.seq - 1, checkpoint.size)
                 .await?;
             bundled.push(BundledEvent::new(event, &proof));
         }
-        Ok(EvidenceBundle {
-            format: FORMAT.to_string(),
-            request: number.to_string(),
-            request_id: request.id.to_string(),
-            checkpoint: checkpoint.note,
-            events: bundled,
-        })
+        Ok((checkpoint.note, bundled))
     }
 
     /// The newest checkpoint, when it covers event `seq`; otherwise a new one.

@@ -3,6 +3,7 @@
 //! event carries an inclusion proof in a signed checkpoint.
 
 mod bundle;
+mod campaign;
 mod checkpoint;
 mod tree;
 mod verify;

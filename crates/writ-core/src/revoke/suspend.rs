@@ -39,7 +39,7 @@ impl Revoker {
         let event = NewAuditEvent::new(self.clock.now(), Actor::system("revoker"), "identity.suspended")
             .subject(SubjectRef::new("identity", identity))
             .data(serde_json::json!({
-                "reason": "its owner left and nobody accepted it within the hand-over grace period",
+                "reason": "as the `identity.suspending` event that queued it says",
                 "disabled": accounts.iter().map(|a| format!("{}@{}", a.account, a.system.name)).collect::<Vec<_>>(),
             }));
         match self.store.suspend_identity(identity, event).await {

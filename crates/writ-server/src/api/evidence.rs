@@ -53,15 +53,49 @@ pub(crate) fn download(
     number: writ_domain::RequestNumber,
     bundle: &writ_domain::bundle::EvidenceBundle,
 ) -> Response {
-    let disposition = format!("attachment; filename=\"{number}-evidence.json\"");
+    attachment(
+        &format!("{number}-evidence.json"),
+        bundle.to_canonical_bytes(),
+    )
+}
+
+fn attachment(filename: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
     (
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        bundle.to_canonical_bytes(),
+        bytes,
     )
         .into_response()
+}
+
+/// A campaign's evidence: who reviewed what, when, with what outcome, and the read-backs
+/// that prove each revocation, every event with an inclusion proof in a signed checkpoint.
+/// Verify it offline with `writ evidence verify FILE --public-key KEY`.
+#[utoipa::path(
+    operation_id = "export_campaign_evidence", get, path = "/campaigns/{id}/evidence", tag = "evidence",
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses(
+        (status = 200, description = "The campaign's evidence (`writ-campaign-evidence/1`)", content_type = "application/json", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(principal = %caller.principal.id))]
+pub(crate) async fn campaign(
+    State(state): State<AppState>,
+    Reader(caller): Reader,
+    ApiPath(id): ApiPath,
+) -> Result<Response, ApiError> {
+    auditors_only(&caller)?;
+    let id: writ_domain::CampaignId = id.parse().map_err(|e| ApiError::invalid("id", e))?;
+    let evidence = state.bundles.export_campaign(id).await?;
+    Ok(attachment(
+        &format!("campaign-{id}-evidence.json"),
+        evidence.to_canonical_bytes(),
+    ))
 }
 
 /// The signed checkpoints of the audit log, smallest first.

@@ -3,6 +3,8 @@
 //! drift apart.
 
 mod audit;
+pub(crate) mod campaign_views;
+pub(crate) mod campaigns;
 mod catalog;
 mod credentials;
 pub(crate) mod evidence;
@@ -51,7 +53,14 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(evidence::bundle))
         .routes(routes!(evidence::checkpoints))
-        .routes(routes!(notifications::list));
+        .routes(routes!(notifications::list))
+        .routes(routes!(campaigns::list, campaigns::create))
+        .routes(routes!(campaigns::show))
+        .routes(routes!(campaigns::launch))
+        .routes(routes!(campaigns::mine))
+        .routes(routes!(campaigns::decide))
+        .routes(routes!(campaigns::delegate))
+        .routes(routes!(evidence::campaign));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 

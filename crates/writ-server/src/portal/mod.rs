@@ -5,6 +5,7 @@
 
 mod approvals;
 mod audit;
+mod campaigns;
 mod catalog;
 mod chart;
 mod dashboard;
@@ -70,6 +71,10 @@ pub(crate) fn router() -> Router<AppState> {
             get(requests::evidence),
         )
         .route("/portal/approvals", get(approvals::inbox))
+        .route("/portal/reviews", get(campaigns::reviews))
+        .route("/portal/reviews/{item}/decide", post(campaigns::decide))
+        .route("/portal/campaigns", get(campaigns::list))
+        .route("/portal/campaigns/{id}", get(campaigns::show))
         .route("/portal/grants", get(grants::ending))
         .route("/portal/findings", get(findings::list))
         .route("/portal/identities", get(identities::list))

@@ -40,6 +40,8 @@ pub(crate) use lock_owner;
 mod approvals;
 #[path = "../shared/audit.rs"]
 mod audit;
+#[path = "../shared/campaigns.rs"]
+mod campaigns;
 #[path = "../shared/catalog.rs"]
 mod catalog;
 #[path = "../shared/credentials.rs"]

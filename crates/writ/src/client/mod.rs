@@ -4,6 +4,7 @@
 //! token is `WRIT_TOKEN` (never a flag, which other users could read in the process list).
 //! Tables for people, `--json` for scripts, and exit codes from [`exit`].
 
+pub mod campaigns;
 pub mod exit;
 pub mod findings;
 pub mod inventory;

@@ -1,5 +1,5 @@
 //! `writ keys generate` and `writ evidence export|verify`: the checkpoint signing key, and
-//! per-request bundles that verify offline with the public key alone.
+//! per-request bundles (and campaign evidence) that verify offline with the public key alone.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use writ_core::SystemClock;
 use writ_core::evidence::{Bundles, Checkpointer, read_verifier};
 use writ_domain::RequestNumber;
 use writ_domain::bundle::EvidenceBundle;
+use writ_domain::campaign::{CAMPAIGN_FORMAT, CampaignEvidence};
 use writ_store::OpenMode;
 
 use super::audit::Unverified;
@@ -50,7 +51,16 @@ pub fn verify(bundle: &Path, public_key: &Path) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(bundle).with_context(|| format!("cannot read `{}`", bundle.display()))?;
     let verifier = read_verifier(public_key)?;
-    match EvidenceBundle::verify(&bytes, &verifier) {
+    // A campaign's evidence says so in its format; anything else is checked as a request's.
+    let campaign = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .is_some_and(|v| v["format"] == CAMPAIGN_FORMAT);
+    let verified = if campaign {
+        CampaignEvidence::verify(&bytes, &verifier).map(|s| s.to_string())
+    } else {
+        EvidenceBundle::verify(&bytes, &verifier).map(|s| s.to_string())
+    };
+    match verified {
         Ok(summary) => {
             println!("{summary}");
             println!("verified: signed by {}", verifier.name());

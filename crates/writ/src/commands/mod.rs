@@ -137,6 +137,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => crate::client::reveal(&client, &request).await,
         Command::Request { client, command } => crate::client::request(&client, command).await,
+        Command::Campaign { client, command } => {
+            crate::client::campaigns::run(&client, command).await
+        }
         Command::Grant {
             client,
             command: GrantCommand::List(args),

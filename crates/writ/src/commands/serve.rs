@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use writ_connect::{ProcessEnv, Registry};
+use writ_core::campaigns::Campaigns;
 use writ_core::evidence::{Bundles, Checkpointer};
 use writ_core::execute::Executor;
 use writ_core::outbox::OutboxWorker;
@@ -90,10 +91,19 @@ pub async fn run_with(
             None
         }
     };
+    let campaigns = Campaigns::new(
+        store.clone(),
+        requests.clone(),
+        clock.clone(),
+        config.roles.clone(),
+    )
+    .with_remind_before(config.campaigns.remind_before)
+    .with_escalation_grace(config.campaigns.escalation_grace);
     let state = AppState {
         store: store.clone(),
         clock: clock.clone(),
         requests: requests.clone(),
+        campaigns: campaigns.clone(),
         reveal: Reveal::new(store.clone(), clock.clone(), sealer),
         tokens: Tokens::new(store.clone(), clock.clone(), config.roles.clone()),
         bundles: Bundles::new(store.clone(), checkpointer.clone()),
@@ -109,6 +119,7 @@ pub async fn run_with(
         config.reconcile.clone(),
     );
     let reconciling = tokio::spawn(reconcile_until(reconciler.clone(), stopped.clone()));
+    let campaigning = tokio::spawn(campaign_sweep_until(campaigns, stopped.clone()));
     let sweeper = tokio::spawn(sweep_until(requests, revoker, stopped.clone()));
     let runner = JobRunner::new(store.clone(), executor, clock.clone(), worker)
         .with_reconciler(reconciler.clone());
@@ -145,6 +156,7 @@ pub async fn run_with(
     let _ = jobs.await;
     let _ = delivering.await;
     let _ = sweeper.await;
+    let _ = campaigning.await;
     if let Some(checkpoints) = checkpoints {
         let _ = checkpoints.await;
     }
@@ -238,6 +250,32 @@ async fn sweep_until(
                 Ok(0) => {}
                 Ok(started) => tracing::info!(started, "grant expiries started"),
                 Err(err) => tracing::error!(error = %err, "expiry sweep failed; retrying"),
+            },
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
+        }
+    }
+}
+
+/// How often campaigns are checked for reminders, items past due and recurrences.
+const CAMPAIGN_SWEEP: Duration = Duration::from_secs(60);
+
+/// Runs the campaigns' deadline sweep every minute until `stop` turns true.
+async fn campaign_sweep_until(campaigns: Campaigns, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut due = tokio::time::interval(CAMPAIGN_SWEEP);
+    loop {
+        tokio::select! {
+            _ = due.tick() => match campaigns.sweep().await {
+                Ok(swept) if swept != writ_core::campaigns::Swept::default() => tracing::info!(
+                    reminded = swept.reminded,
+                    revoked = swept.revoked,
+                    suspended = swept.suspended,
+                    escalated = swept.escalated,
+                    closed = swept.closed,
+                    recurred = swept.recurred,
+                    "campaign deadlines handled"
+                ),
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "campaign sweep failed; retrying"),
             },
             () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
         }
