@@ -32,11 +32,19 @@ impl Drop for Driver {
     }
 }
 
-/// Starts chromedriver on a free port, or says why it cannot.
-async fn driver() -> Option<Driver> {
+/// Starts `command` (told its port by `port_args`) on a free port and waits until it accepts
+/// connections; `None`, with `skipped` printed, when it is not installed and the variable
+/// `required_by` is unset.
+async fn spawn_on_port(
+    mut command: Command,
+    port_args: impl Fn(u16) -> Vec<String>,
+    required_by: &str,
+    skipped: &str,
+) -> Option<Driver> {
     let port = free_port();
-    let spawned = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
+    let program = command.get_program().to_string_lossy().into_owned();
+    let spawned = command
+        .args(port_args(port))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
@@ -44,27 +52,36 @@ async fn driver() -> Option<Driver> {
         Ok(child) => child,
         Err(err) => {
             assert!(
-                std::env::var_os("WRIT_TEST_BROWSER").is_none(),
-                "WRIT_TEST_BROWSER is set but chromedriver cannot start: {err}"
+                std::env::var_os(required_by).is_none(),
+                "{required_by} is set but `{program}` cannot start: {err}"
             );
-            eprintln!(
-                "skipped: chromedriver is not installed (apt-get install chromium chromium-driver): {err}"
-            );
+            eprintln!("{skipped}: `{program}` is not installed: {err}");
             return None;
         }
     };
-    let driver = Driver {
+    let started = Driver {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
-    // Ready when it accepts connections.
-    for _ in 0..200 {
+    // A Python process takes a few seconds to start on a loaded machine.
+    for _ in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(driver);
+            return Some(started);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("chromedriver did not start on port {port}");
+    panic!("`{program}` did not start on port {port}");
+}
+
+/// Starts chromedriver, or says why it cannot.
+async fn driver() -> Option<Driver> {
+    spawn_on_port(
+        Command::new("chromedriver"),
+        |port| vec![format!("--port={port}")],
+        "WRIT_TEST_BROWSER",
+        "skipped (apt-get install chromium chromium-driver)",
+    )
+    .await
 }
 
 async fn browser(driver: &Driver) -> Client {
@@ -148,39 +165,18 @@ fn free_port() -> u16 {
 /// Starts `oidc-provider-mock` knowing the demo's requester (by the external id the example
 /// catalog gives him), or says why it cannot.
 async fn oidc_provider() -> Option<Driver> {
-    let port = free_port();
-    let spawned = Command::new("oidc-provider-mock")
-        .args(["--port", &port.to_string()])
-        .args([
-            "--user-claims",
-            r#"{"sub": "00u1a2b3c4ravi", "email": "ravi.shah@acmepay.example"}"#,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
-        Err(err) => {
-            assert!(
-                std::env::var_os("WRIT_TEST_OIDC").is_none(),
-                "WRIT_TEST_OIDC is set but `oidc-provider-mock` cannot start: {err}"
-            );
-            eprintln!("the requester signs in with a one-time link: no OIDC provider: {err}");
-            return None;
-        }
-    };
-    let provider = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    // A Python process takes a few seconds to start on a loaded machine.
-    for _ in 0..600 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(provider);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("oidc-provider-mock did not start on port {port}");
+    let mut command = Command::new("oidc-provider-mock");
+    command.args([
+        "--user-claims",
+        r#"{"sub": "00u1a2b3c4ravi", "email": "ravi.shah@acmepay.example"}"#,
+    ]);
+    spawn_on_port(
+        command,
+        |port| vec!["--port".into(), port.to_string()],
+        "WRIT_TEST_OIDC",
+        "the requester signs in with a one-time link instead",
+    )
+    .await
 }
 
 /// `writ demo` with the portal's `[oidc]` pointing at `provider`, or plain without one.
