@@ -56,6 +56,11 @@ fn the_demo_prints_working_links_and_a_token_over_requests_in_every_state() {
             .contains("Nothing to show yet"),
         "the reconciliation found the hand-made account: {dashboard}"
     );
+    let campaigns = demo.get("/portal/campaigns", &[("Cookie", &cookie)]);
+    assert!(
+        campaigns.contains("Quarterly access review"),
+        "the demo's campaign is under way: {campaigns}"
+    );
     let again = demo.get(path, &[]);
     assert!(
         again.starts_with("HTTP/1.1 403"),

@@ -1,7 +1,8 @@
 //! The demo's history, made through the same use cases as real traffic: requests in every
 //! state (pending at each kind of approver, fulfilled, rejected, denied, cancelled), a
-//! break-glass elevation with its post-use review open, an exception awaiting approval, and
-//! findings from a reconciliation after someone changed a target behind writ's back.
+//! break-glass elevation with its post-use review open, an exception awaiting approval, a
+//! recertification campaign under way over the access granted, and findings from a
+//! reconciliation after someone changed a target behind writ's back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,12 +11,14 @@ use anyhow::Context;
 use writ_connect::local::LocalConnector;
 use writ_connect::{LiveGrant, ProcessEnv, Registry};
 use writ_core::Clock;
+use writ_core::campaigns::{Campaigns, NewCampaign};
 use writ_core::execute::Executor;
 use writ_core::reconcile::Reconciler;
 use writ_core::requests::{Cancel, Decide, NewRequest, Requests};
 use writ_core::runner::JobRunner;
 use writ_domain::{
-    AccountKey, ApprovalDecision, Catalog, Request, RequestKind, RequestStatus, Ttl,
+    AccountKey, ApprovalDecision, CampaignScope, Catalog, Request, RequestKind, RequestStatus,
+    ReviewerRule, Ttl, UndecidedPolicy,
 };
 use writ_policy::PolicyEngine;
 use writ_store::Store;
@@ -287,6 +290,31 @@ pub async fn tell(
         )
         .await?;
     teller.run_jobs().await?;
+
+    // A quarterly review of the access just granted, each grant with its identity's owner.
+    let campaigns = Campaigns::new(
+        store.clone(),
+        requests.clone(),
+        clock.clone(),
+        config.roles.clone(),
+    );
+    let jo = teller.principal(JO)?;
+    let review = campaigns
+        .create(NewCampaign {
+            created_by: jo,
+            name: "Quarterly access review".into(),
+            scope: CampaignScope::default(),
+            reviewers: ReviewerRule::IdentityOwner,
+            undecided: UndecidedPolicy::Revoke,
+            deadline: clock.now().plus(Duration::from_secs(14 * 86_400)),
+            every_days: Some(90),
+        })
+        .await
+        .context("cannot create the demo's campaign")?;
+    campaigns
+        .launch(jo, review.id)
+        .await
+        .context("cannot launch the demo's campaign")?;
 
     // Someone adds a DBA account on the database by hand; the reconciliation finds it.
     let system = teller
