@@ -36,12 +36,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<CampaignQuery>,
 ) -> Result<Json<CampaignPage>, ApiError> {
     let limit = page::limit(query.limit)?;
-    let after = query
-        .after
-        .as_deref()
-        .map(str::parse::<CampaignId>)
-        .transpose()
-        .map_err(|e| ApiError::invalid("after", e))?;
+    let after = resolve::optional::<CampaignId>("after", query.after.as_deref())?;
     let found = state.store.campaigns_page(after, limit + 1).await?;
     let (items, next) = page::cut(found, limit, |c| c.id.to_string());
     Ok(Json(CampaignPage {
@@ -236,12 +231,7 @@ pub(crate) async fn detail(
     query: CampaignItemQuery,
 ) -> Result<CampaignDetail, ApiError> {
     let limit = page::limit(query.limit)?;
-    let after = query
-        .after
-        .as_deref()
-        .map(str::parse::<CampaignItemId>)
-        .transpose()
-        .map_err(|e| ApiError::invalid("after", e))?;
+    let after = resolve::optional::<CampaignItemId>("after", query.after.as_deref())?;
     let campaign = state
         .store
         .campaign(id)
@@ -263,15 +253,6 @@ async fn new_campaign(
     created_by: writ_domain::PrincipalId,
     body: NewCampaignBody,
 ) -> Result<NewCampaign, ApiError> {
-    fn parsed<T: std::str::FromStr>(field: &str, value: Option<&str>) -> Result<Option<T>, ApiError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        value
-            .map(str::parse::<T>)
-            .transpose()
-            .map_err(|e| ApiError::invalid(field, e))
-    }
     let store = &*state.store;
     let system = resolve::filter("system", body.system.as_deref(), |key| async move {
         resolve::system(store, &key).await
@@ -282,15 +263,15 @@ async fn new_campaign(
         name: body.name,
         scope: CampaignScope {
             system: system.map(|s| s.id),
-            environment: parsed("environment", body.environment.as_deref())?,
+            environment: resolve::optional("environment", body.environment.as_deref())?,
             entitlement: None,
-            min_risk: parsed("min_risk", body.min_risk.as_deref())?,
-            identity_kind: parsed("identity_kind", body.identity_kind.as_deref())?,
+            min_risk: resolve::optional("min_risk", body.min_risk.as_deref())?,
+            identity_kind: resolve::optional("identity_kind", body.identity_kind.as_deref())?,
             older_than_days: body.older_than_days,
         },
-        reviewers: parsed::<ReviewerRule>("reviewers", body.reviewers.as_deref())?
+        reviewers: resolve::optional::<ReviewerRule>("reviewers", body.reviewers.as_deref())?
             .unwrap_or(ReviewerRule::IdentityOwner),
-        undecided: parsed::<UndecidedPolicy>("undecided", body.undecided.as_deref())?
+        undecided: resolve::optional::<UndecidedPolicy>("undecided", body.undecided.as_deref())?
             .unwrap_or(UndecidedPolicy::Revoke),
         deadline: Timestamp::parse_rfc3339(&body.deadline)
             .map_err(|e| ApiError::invalid("deadline", e))?,

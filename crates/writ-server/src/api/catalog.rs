@@ -55,12 +55,7 @@ pub(crate) async fn entitlements(
         resolve::system(store, &key).await
     })
     .await?;
-    let after = query
-        .after
-        .as_deref()
-        .map(str::parse::<EntitlementId>)
-        .transpose()
-        .map_err(|e| ApiError::invalid("after", e))?;
+    let after = resolve::optional::<EntitlementId>("after", query.after.as_deref())?;
     let filter = EntitlementFilter {
         system: system.map(|s| s.id),
         after,

@@ -38,24 +38,9 @@ pub(crate) async fn list(
     .await?;
     let parsed = writ_store::FindingQuery {
         system: system.map(|s| s.id),
-        status: query
-            .status
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("status", e))?,
-        kind: query
-            .kind
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("kind", e))?,
-        after: query
-            .after
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("after", e))?,
+        status: resolve::optional("status", query.status.as_deref())?,
+        kind: resolve::optional("kind", query.kind.as_deref())?,
+        after: resolve::optional("after", query.after.as_deref())?,
         limit: limit + 1,
     };
     let found = store.findings(parsed).await?;

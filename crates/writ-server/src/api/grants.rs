@@ -48,12 +48,7 @@ pub(crate) async fn list(
         .map(|after| cursor(after, expiring_before.is_some()))
         .transpose()?;
     let filter = GrantFilter {
-        status: query
-            .status
-            .as_deref()
-            .map(str::parse::<GrantStatus>)
-            .transpose()
-            .map_err(|e| ApiError::invalid("status", e))?,
+        status: resolve::optional::<GrantStatus>("status", query.status.as_deref())?,
         identity: identity.map(|i| i.id),
         system: system.map(|s| s.id),
         expiring_before,

@@ -5,7 +5,7 @@ use axum::extract::State;
 use writ_api::{ErrorBody, NotificationPage, NotificationQuery, NotificationView};
 use writ_domain::NotificationId;
 
-use super::page;
+use super::{page, resolve};
 use crate::AppState;
 use crate::auth::Reader;
 use crate::error::ApiError;
@@ -27,12 +27,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<NotificationQuery>,
 ) -> Result<Json<NotificationPage>, ApiError> {
     let limit = page::limit(query.limit)?;
-    let before = query
-        .after
-        .as_deref()
-        .map(str::parse::<NotificationId>)
-        .transpose()
-        .map_err(|e| ApiError::invalid("after", e))?;
+    let before = resolve::optional::<NotificationId>("after", query.after.as_deref())?;
     let found = state
         .store
         .notifications(caller.principal.id, before, limit + 1)

@@ -50,28 +50,13 @@ pub(crate) async fn list(
     })
     .await?;
     let filter = RequestFilter {
-        status: query
-            .status
-            .as_deref()
-            .map(str::parse::<RequestStatus>)
-            .transpose()
-            .map_err(|e| ApiError::invalid("status", e))?,
-        kind: query
-            .kind
-            .as_deref()
-            .map(str::parse::<RequestKind>)
-            .transpose()
-            .map_err(|e| ApiError::invalid("kind", e))?,
+        status: resolve::optional::<RequestStatus>("status", query.status.as_deref())?,
+        kind: resolve::optional::<RequestKind>("kind", query.kind.as_deref())?,
         identity: identity.map(|i| i.id),
         requester: requester.map(|p| p.id),
         system: system.map(|s| s.id),
         entitlement: None,
-        after: query
-            .after
-            .as_deref()
-            .map(str::parse::<RequestNumber>)
-            .transpose()
-            .map_err(|e| ApiError::invalid("after", e))?,
+        after: resolve::optional::<RequestNumber>("after", query.after.as_deref())?,
     };
     let found = store.requests_page(filter, limit + 1).await?;
     let (items, next) = page::cut(found, limit, |r| r.number.to_string());

@@ -86,3 +86,16 @@ where
         None => Err(ApiError::invalid(field, format!("`{value}` names nothing"))),
     }
 }
+
+/// An optional parameter or field parsed as `T`; a value that does not parse is a 400 naming
+/// `field`.
+pub(crate) fn optional<T>(field: &str, value: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value
+        .map(str::parse::<T>)
+        .transpose()
+        .map_err(|e| ApiError::invalid(field, e))
+}
