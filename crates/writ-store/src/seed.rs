@@ -230,76 +230,94 @@ pub struct GovernedState {
     pub expires_at: Timestamp,
 }
 
-/// Writes [`GovernedState`] into the SQLite store at `path` in one transaction, through
-/// SQLite's own prepared statements (millions of rows: sqlx would cost about 35 µs each).
-/// `grant(identity, entitlement)` gives each pair's grant status. Blocking.
+/// Identities written per transaction by [`sqlite_governed_state`]: each commit lets SQLite
+/// checkpoint its write-ahead log, which otherwise grows to the size of the whole seed.
+const IDENTITIES_PER_TRANSACTION: usize = 1_000;
+
+/// Writes [`GovernedState`] into the SQLite store at `path`, a transaction per
+/// [`IDENTITIES_PER_TRANSACTION`] identities, through SQLite's own prepared statements
+/// (millions of rows: sqlx would cost about 35 µs each). `grant(identity, entitlement)` gives
+/// each pair's grant status. Blocking.
 pub fn sqlite_governed_state(
     path: &std::path::Path,
     seed: &GovernedState,
     grant: impl Fn(usize, usize) -> Option<&'static str>,
 ) -> Result<(), StoreError> {
     let mut conn = rusqlite::Connection::open(path)?;
-    let tx = conn.transaction()?;
-    {
-        let at = seed.granted_at.as_micros();
-        let end = seed.expires_at.as_micros();
-        let mut identity = tx.prepare(
-            "INSERT INTO identities (id, name, kind, owner_id, team, purpose, environment, status, \
+    let mut number: i64 = 1_000_000;
+    for first in (0..seed.identities).step_by(IDENTITIES_PER_TRANSACTION) {
+        let last = (first + IDENTITIES_PER_TRANSACTION).min(seed.identities);
+        let tx = conn.transaction()?;
+        write_identities(&tx, seed, first..last, &grant, &mut number)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Writes the identities `range` of `seed`, numbering their requests after `number`.
+fn write_identities(
+    tx: &rusqlite::Transaction<'_>,
+    seed: &GovernedState,
+    range: std::ops::Range<usize>,
+    grant: &impl Fn(usize, usize) -> Option<&'static str>,
+    number: &mut i64,
+) -> Result<(), StoreError> {
+    let at = seed.granted_at.as_micros();
+    let end = seed.expires_at.as_micros();
+    let mut identity = tx.prepare(
+        "INSERT INTO identities (id, name, kind, owner_id, team, purpose, environment, status, \
              created_at, updated_at) VALUES (?1, ?2, 'service_account', ?3, 'bench', 'bench', \
              'development', 'active', ?4, ?4)",
-        )?;
-        let mut account = tx.prepare(
-            "INSERT INTO accounts (id, identity_id, system_id, account_key, status, created_at, \
+    )?;
+    let mut account = tx.prepare(
+        "INSERT INTO accounts (id, identity_id, system_id, account_key, status, created_at, \
              updated_at) VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
-        )?;
-        let mut request = tx.prepare(
-            "INSERT INTO requests (id, number, kind, requester_id, identity_id, entitlement_id, \
+    )?;
+    let mut request = tx.prepare(
+        "INSERT INTO requests (id, number, kind, requester_id, identity_id, entitlement_id, \
              justification, category, status, decision, policy_set_hash, created_at, updated_at) \
              VALUES (?1, ?2, 'grant', ?3, ?4, ?5, 'seeded for a benchmark', 'service_account', \
              'fulfilled', '{}', 'seed', ?6, ?6)",
-        )?;
-        let mut granted = tx.prepare(
-            "INSERT INTO grants (id, identity_id, account_id, entitlement_id, request_id, status, \
+    )?;
+    let mut granted = tx.prepare(
+        "INSERT INTO grants (id, identity_id, account_id, entitlement_id, request_id, status, \
              granted_at, expires_at, last_verified_at, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?7, ?7)",
-        )?;
-        let owner = seed.owner.as_uuid().as_bytes().to_vec();
-        let system = seed.system.as_uuid().as_bytes().to_vec();
-        let mut number: i64 = 1_000_000;
-        for i in 0..seed.identities {
-            let name = format!("{}{i:07}", seed.prefix);
-            let identity_id = uuid::Uuid::now_v7().as_bytes().to_vec();
-            identity.execute(rusqlite::params![identity_id, name, owner, at])?;
-            let account_id = uuid::Uuid::now_v7().as_bytes().to_vec();
-            account.execute(rusqlite::params![account_id, identity_id, system, name, at])?;
-            for (e, entitlement) in seed.entitlements.iter().enumerate() {
-                let Some(status) = grant(i, e) else {
-                    continue;
-                };
-                let entitlement = entitlement.as_uuid().as_bytes().to_vec();
-                let request_id = uuid::Uuid::now_v7().as_bytes().to_vec();
-                number += 1;
-                request.execute(rusqlite::params![
-                    request_id,
-                    number,
-                    owner,
-                    identity_id,
-                    entitlement,
-                    at
-                ])?;
-                granted.execute(rusqlite::params![
-                    uuid::Uuid::now_v7().as_bytes().to_vec(),
-                    identity_id,
-                    account_id,
-                    entitlement,
-                    request_id,
-                    status,
-                    at,
-                    end
-                ])?;
-            }
+    )?;
+    let owner = seed.owner.as_uuid().as_bytes().to_vec();
+    let system = seed.system.as_uuid().as_bytes().to_vec();
+    for i in range {
+        let name = format!("{}{i:07}", seed.prefix);
+        let identity_id = uuid::Uuid::now_v7().as_bytes().to_vec();
+        identity.execute(rusqlite::params![identity_id, name, owner, at])?;
+        let account_id = uuid::Uuid::now_v7().as_bytes().to_vec();
+        account.execute(rusqlite::params![account_id, identity_id, system, name, at])?;
+        for (e, entitlement) in seed.entitlements.iter().enumerate() {
+            let Some(status) = grant(i, e) else {
+                continue;
+            };
+            let entitlement = entitlement.as_uuid().as_bytes().to_vec();
+            let request_id = uuid::Uuid::now_v7().as_bytes().to_vec();
+            *number += 1;
+            request.execute(rusqlite::params![
+                request_id,
+                *number,
+                owner,
+                identity_id,
+                entitlement,
+                at
+            ])?;
+            granted.execute(rusqlite::params![
+                uuid::Uuid::now_v7().as_bytes().to_vec(),
+                identity_id,
+                account_id,
+                entitlement,
+                request_id,
+                status,
+                at,
+                end
+            ])?;
         }
     }
-    tx.commit()?;
     Ok(())
 }

@@ -2,9 +2,15 @@
 //!
 //! One connection writes. A logical write takes it (a fair async mutex), opens the outer
 //! `BEGIN IMMEDIATE` transaction if none is open, and runs inside a `SAVEPOINT` of its own.
-//! Its [`Write::commit`] releases the savepoint and hands the connection on, then waits until
-//! a flush has committed the outer transaction — one fsync (`synchronous=FULL`) for every
-//! logical write that joined it — so a caller still hears `Ok` only once its data is durable.
+//! Its [`Write::commit`] hands the connection on, then waits until a flush has committed the
+//! outer transaction — one fsync (`synchronous=FULL`) for every logical write that joined it —
+//! so a caller still hears `Ok` only once its data is durable.
+//!
+//! Every statement is a round trip to the connection's own thread, and those hand-offs, not
+//! SQLite, are most of a write's cost (docs/performance.md). So a batch's `BEGIN` and its first
+//! savepoint go in one round trip, and a committed write leaves its savepoint open rather than
+//! spend one on `RELEASE`: the savepoints of a batch nest, `ROLLBACK TO` finds the innermost
+//! (the failing write's own), and `COMMIT` ends them all.
 //!
 //! A logical write that fails or is dropped rolls back to its savepoint, leaving the others of
 //! its batch alone. A failed `COMMIT` fails every caller of that batch, and none of their
@@ -52,7 +58,7 @@ struct Batch {
 }
 
 const SAVEPOINT: &str = "SAVEPOINT writ_write";
-const RELEASE: &str = "RELEASE SAVEPOINT writ_write";
+const BEGIN_WITH_SAVEPOINT: &str = "BEGIN IMMEDIATE; SAVEPOINT writ_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT writ_write; RELEASE SAVEPOINT writ_write";
 
 impl GroupCommit {
@@ -72,16 +78,20 @@ impl GroupCommit {
         let mut writer = Arc::clone(&self.writer).lock_owned().await;
         writer.settle().await;
         if writer.batch.is_none() {
-            sqlx::query("BEGIN IMMEDIATE")
+            if let Err(err) = sqlx::raw_sql(BEGIN_WITH_SAVEPOINT)
                 .execute(&mut writer.conn)
-                .await?;
+                .await
+            {
+                // The `BEGIN` may have taken before the savepoint failed: end what is open.
+                rollback(&mut writer.conn).await;
+                return Err(err.into());
+            }
             writer.batch = Some(Batch {
                 outcome: watch::Sender::new(None),
                 released: 0,
                 flush_scheduled: false,
             });
-        }
-        if let Err(err) = sqlx::query(SAVEPOINT).execute(&mut writer.conn).await {
+        } else if let Err(err) = sqlx::query(SAVEPOINT).execute(&mut writer.conn).await {
             // No savepoint to undo; the batch must still end (committed or rolled back).
             schedule_flush(&mut writer);
             return Err(err.into());
@@ -101,9 +111,9 @@ pub(super) struct Write {
 }
 
 impl Write {
-    /// Makes the write part of the current batch and waits until the batch is committed.
+    /// Makes the write part of the current batch and waits until the batch is committed. Its
+    /// savepoint stays open under the next write's: `COMMIT` ends them all.
     pub(super) async fn commit(mut self) -> StoreResult<()> {
-        sqlx::query(RELEASE).execute(&mut self.writer.conn).await?;
         self.released = true;
         let Some(batch) = self.writer.batch.as_mut() else {
             return Err(lost("no transaction was open"));
