@@ -402,6 +402,13 @@ async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
     };
     let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
         .subject(SubjectRef::new("ticket", "jira:OPS-77"));
+    let ticket = writ_domain::TicketRecord::refused(
+        ticket,
+        "carol@org.example",
+        Default::default(),
+        "`target/everything` is not a catalog entitlement",
+        now,
+    );
     store.refuse_ticket(ticket, refused).await.unwrap();
     let claim = writ_store::ClaimRequest {
         worker: "test",

@@ -34,6 +34,13 @@ async fn a_dead_letter_is_listed_with_its_error_and_sent_again() {
         };
         let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
             .subject(SubjectRef::new("ticket", "jira:OPS-5"));
+        let ticket = writ_domain::TicketRecord::refused(
+            ticket,
+            "carol@org.example",
+            Default::default(),
+            "`target/everything` is not a catalog entitlement",
+            now,
+        );
         store.refuse_ticket(ticket, refused).await.unwrap();
         let claim = ClaimRequest {
             worker: "test",

@@ -1,9 +1,10 @@
 //! Service-desk webhooks in: `POST /webhooks/jira` and `POST /webhooks/servicenow`. Each
 //! delivery is verified (signature, then timestamp) before anything is stored; a bad one is
-//! answered 401 and logged. A verified delivery is recorded by its sender's id, so a replay is
-//! answered as such and changes nothing (as does a ticket sent again under a new id); its
-//! ticket then goes to the intake, which makes it a
-//! request or refuses it with the reason owed to the ticket.
+//! answered 401 and logged. A delivery whose sender's id was handled before is a replay,
+//! answered as such, and changes nothing. Otherwise its ticket goes to the intake, which makes
+//! it a request, refuses it with the reason owed to the ticket, or takes it as an update of a
+//! ticket it knows; the delivery id is recorded only then, so a crash in between leaves the
+//! desk's retry to be handled, and the ticket's record makes that retry an update.
 
 use std::sync::Arc;
 
@@ -111,54 +112,55 @@ async fn receive(
         }
     })?;
     let delivery = inbound.delivery_id.as_str();
-    if !state
-        .store
-        .record_inbound(source, delivery, state.clock.now())
-        .await
-        .map_err(writ_core::CoreError::from)?
-    {
+    let seen = state.store.inbound_seen(source, delivery).await;
+    if seen.map_err(writ_core::CoreError::from)? {
         tracing::info!(%source, %delivery, "replayed delivery ignored");
         return Ok(Json(serde_json::json!({ "outcome": "replay" })));
     }
-    let Some(ticket) = inbound.ticket else {
-        return Ok(Json(serde_json::json!({ "outcome": "ignored" })));
+    let answer = match inbound.ticket {
+        None => serde_json::json!({ "outcome": "ignored" }),
+        Some(ticket) => {
+            let intake = Intake::new(
+                state.store.clone(),
+                state.requests.clone(),
+                state.clock.clone(),
+            )
+            .counting_desk_approvals(count_approvals);
+            answer(intake.receive(ticket).await?)
+        }
     };
-    // A desk that sends the same ticket again under a new delivery id (a business rule run
-    // twice) still makes one request: the ticket's key is recorded like a delivery id.
-    let ticket_key = format!("ticket:{}", ticket.reference.key);
-    if !state
+    // Two deliveries of one id at once are both handled; the ticket's record keeps that
+    // harmless, so losing this race is not an error.
+    let recorded = state
         .store
-        .record_inbound(source, &ticket_key, state.clock.now())
-        .await
-        .map_err(writ_core::CoreError::from)?
-    {
-        tracing::info!(%source, %delivery, ticket = %ticket.reference.key, "ticket already received; ignored");
-        return Ok(Json(serde_json::json!({ "outcome": "duplicate" })));
+        .record_inbound(source, delivery, state.clock.now())
+        .await;
+    if !recorded.map_err(writ_core::CoreError::from)? {
+        tracing::info!(%source, %delivery, "delivery handled twice at once");
     }
-    let intake = Intake::new(
-        state.store.clone(),
-        state.requests.clone(),
-        state.clock.clone(),
-    )
-    .counting_desk_approvals(count_approvals);
-    match intake.receive(ticket).await {
-        Ok(Received::Submitted(submitted)) => Ok(Json(serde_json::json!({
+    Ok(Json(answer))
+}
+
+/// What the desk is answered: what became of its ticket.
+fn answer(received: Received) -> serde_json::Value {
+    match received {
+        Received::Submitted(submitted) => serde_json::json!({
             "outcome": "submitted",
             "request": submitted.request.number.to_string(),
             "status": submitted.request.status.as_str(),
-        }))),
-        Ok(Received::Refused(reason)) => Ok(Json(serde_json::json!({
+        }),
+        Received::Refused(reason) => serde_json::json!({
             "outcome": "refused",
             "reason": reason,
-        }))),
-        Err(err) => {
-            // Forgotten, so the desk's retry of this delivery is handled rather than ignored.
-            for key in [delivery, ticket_key.as_str()] {
-                if let Err(forget) = state.store.forget_inbound(source, key).await {
-                    tracing::error!(error = %forget, "could not forget a failed delivery");
-                }
-            }
-            Err(err.into())
-        }
+        }),
+        Received::Updated(request) => serde_json::json!({
+            "outcome": "updated",
+            "request": request.number.to_string(),
+            "status": request.status.as_str(),
+        }),
+        Received::Unchanged(why) => serde_json::json!({
+            "outcome": "unchanged",
+            "reason": why,
+        }),
     }
 }
