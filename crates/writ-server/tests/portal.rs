@@ -429,6 +429,12 @@ async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
     assert!(page.body.contains(&entry.id.to_string()), "{}", page.body);
     assert!(page.body.contains("jira:OPS-77"));
     assert!(page.body.contains(error));
+    let refused = &page.body[page.body.find("Refused tickets").unwrap()..];
+    assert!(refused.contains("jira:OPS-77"), "{refused}");
+    assert!(
+        refused.contains("is not a catalog entitlement"),
+        "the reason is shown: {refused}"
+    );
     let (carol, _) = sign_in(&app, "carol@org.example").await;
     let denied = send(&app, "GET", "/portal/deliveries", &carol, &[]).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
