@@ -1,4 +1,5 @@
-//! Service-desk webhooks in: `POST /webhooks/jira` and `POST /webhooks/servicenow`. Each
+//! Service-desk webhooks in: `POST /webhooks/jira`, `POST /webhooks/servicenow` and the
+//! generic JSON form, `POST /webhooks/generic`. Each
 //! delivery is verified (signature, then timestamp) before anything is stored; a bad one is
 //! answered 401 and logged. A delivery whose sender's id was handled before is a replay,
 //! answered as such, and changes nothing. Otherwise its ticket goes to the intake, which makes
@@ -15,6 +16,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use writ_core::intake::{Intake, Received};
+use writ_servicedesk::generic::GenericSettings;
 use writ_servicedesk::jira::JiraSettings;
 use writ_servicedesk::servicenow::ServiceNowSettings;
 use writ_servicedesk::{Inbound, InboundError};
@@ -39,12 +41,15 @@ pub struct Webhooks {
     pub jira: Option<Arc<Desk<JiraSettings>>>,
     /// ServiceNow.
     pub servicenow: Option<Arc<Desk<ServiceNowSettings>>>,
+    /// A desk speaking the generic JSON form.
+    pub generic: Option<Arc<Desk<GenericSettings>>>,
 }
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks/jira", post(jira))
         .route("/webhooks/servicenow", post(servicenow))
+        .route("/webhooks/generic", post(generic))
 }
 
 #[tracing::instrument(skip_all, fields(desk = "jira"))]
@@ -53,11 +58,7 @@ async fn jira(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let desk = state
-        .webhooks
-        .jira
-        .clone()
-        .ok_or_else(|| ApiError::NotFound("no Jira integration is configured".into()))?;
+    let desk = configured(&state.webhooks.jira, "no Jira integration is configured")?;
     let inbound =
         writ_servicedesk::jira::accept(&desk.settings, header(&headers), &body, state.clock.now());
     receive(&state, &desk.settings.name, desk.count_approvals, inbound).await
@@ -69,11 +70,10 @@ async fn servicenow(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let desk = state
-        .webhooks
-        .servicenow
-        .clone()
-        .ok_or_else(|| ApiError::NotFound("no ServiceNow integration is configured".into()))?;
+    let desk = configured(
+        &state.webhooks.servicenow,
+        "no ServiceNow integration is configured",
+    )?;
     let inbound = writ_servicedesk::servicenow::accept(
         &desk.settings,
         header(&headers),
@@ -81,6 +81,28 @@ async fn servicenow(
         state.clock.now(),
     );
     receive(&state, &desk.settings.name, desk.count_approvals, inbound).await
+}
+
+#[tracing::instrument(skip_all, fields(desk = "generic"))]
+async fn generic(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let desk = configured(&state.webhooks.generic, "no generic desk is configured")?;
+    let inbound = writ_servicedesk::generic::accept(
+        &desk.settings,
+        header(&headers),
+        &body,
+        state.clock.now(),
+    );
+    receive(&state, &desk.settings.name, desk.count_approvals, inbound).await
+}
+
+/// The desk, or 404 saying it is not configured.
+fn configured<S>(desk: &Option<Arc<Desk<S>>>, missing: &str) -> Result<Arc<Desk<S>>, ApiError> {
+    desk.clone()
+        .ok_or_else(|| ApiError::NotFound(missing.to_string()))
 }
 
 fn header(headers: &HeaderMap) -> impl Fn(&str) -> Option<String> + '_ {
