@@ -6,27 +6,8 @@
 use writ_api::TicketQuery;
 use writ_client::Client;
 use writ_core::Clock;
-use writ_domain::audit::{Actor, NewAuditEvent};
-use writ_domain::{ExternalRef, TicketFields, TicketRecord, TokenScope};
+use writ_domain::TokenScope;
 use writ_testkit::{TestApp, TestDb};
-
-async fn refuse(app: &TestApp, key: &str) {
-    let reference = ExternalRef {
-        system: "jira".into(),
-        key: key.into(),
-        url: Some(format!("https://example.atlassian.net/browse/{key}")),
-    };
-    let fields = TicketFields {
-        entitlement: Some("target/everything".into()),
-        identity: Some("svc".into()),
-        ..TicketFields::default()
-    };
-    let now = app.clock.now();
-    let reason = "`target/everything` is not a catalog entitlement";
-    let ticket = TicketRecord::refused(reference, "carol@org.example", fields, reason, now);
-    let event = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused");
-    app.state.store.refuse_ticket(ticket, event).await.unwrap();
-}
 
 fn query(outcome: Option<&str>, after: Option<String>, limit: Option<u32>) -> TicketQuery {
     TicketQuery {
@@ -40,8 +21,8 @@ fn query(outcome: Option<&str>, after: Option<String>, limit: Option<u32>) -> Ti
 async fn refused_tickets_are_listed_for_auditors_with_their_reason() {
     for db in TestDb::each().await {
         let app = TestApp::spawn(db).await;
-        refuse(&app, "OPS-1").await;
-        refuse(&app, "OPS-2").await;
+        writ_testkit::refuse_ticket(&*app.state.store, "OPS-1", app.clock.now()).await;
+        writ_testkit::refuse_ticket(&*app.state.store, "OPS-2", app.clock.now()).await;
         let token = app.token("audrey@org.example", TokenScope::Read).await;
         let audrey = Client::new(&app.url(), token).unwrap();
 

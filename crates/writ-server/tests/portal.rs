@@ -391,25 +391,10 @@ async fn auditors_download_a_request_s_evidence_that_verifies_offline() {
 #[tokio::test]
 async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
     use writ_core::Clock;
-    use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
     let app = demo_app().await;
     let store = &app.state.store;
     let now = app.clock.now();
-    let ticket = writ_domain::ExternalRef {
-        system: "jira".into(),
-        key: "OPS-77".into(),
-        url: None,
-    };
-    let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
-        .subject(SubjectRef::new("ticket", "jira:OPS-77"));
-    let ticket = writ_domain::TicketRecord::refused(
-        ticket,
-        "carol@org.example",
-        Default::default(),
-        "`target/everything` is not a catalog entitlement",
-        now,
-    );
-    store.refuse_ticket(ticket, refused).await.unwrap();
+    writ_testkit::refuse_ticket(&**store, "OPS-77", now).await;
     let claim = writ_store::ClaimRequest {
         worker: "test",
         now,

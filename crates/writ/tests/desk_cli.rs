@@ -6,8 +6,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{ExternalRef, Timestamp};
+use writ_domain::Timestamp;
 use writ_store::ClaimRequest;
 use writ_testkit::TestDb;
 
@@ -28,21 +27,7 @@ async fn a_dead_letter_is_listed_with_its_error_and_sent_again() {
     for db in TestDb::each().await {
         let store = db.store();
         let now = Timestamp::now_utc();
-        let ticket = ExternalRef {
-            system: "jira".into(),
-            key: "OPS-5".into(),
-            url: None,
-        };
-        let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
-            .subject(SubjectRef::new("ticket", "jira:OPS-5"));
-        let ticket = writ_domain::TicketRecord::refused(
-            ticket,
-            "carol@org.example",
-            Default::default(),
-            "`target/everything` is not a catalog entitlement",
-            now,
-        );
-        store.refuse_ticket(ticket, refused).await.unwrap();
+        writ_testkit::refuse_ticket(&*store, "OPS-5", now).await;
         let claim = ClaimRequest {
             worker: "test",
             now,
