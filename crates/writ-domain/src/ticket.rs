@@ -58,13 +58,12 @@ pub struct TicketRecord {
 }
 
 impl TicketRecord {
-    /// A ticket received at `now`, refused for `reason`; the store records it `submitted`
-    /// instead when it is written with its request.
-    pub fn refused(
+    /// A ticket received at `now`, about to be written: the store records it `submitted`
+    /// with its request, or `rejected` with the reason it is refused for.
+    pub fn received(
         reference: ExternalRef,
         reporter: impl Into<String>,
         fields: TicketFields,
-        reason: impl Into<String>,
         now: Timestamp,
     ) -> Self {
         Self {
@@ -74,9 +73,19 @@ impl TicketRecord {
             fields,
             outcome: TicketOutcome::Rejected,
             request: None,
-            reason: Some(reason.into()),
+            reason: None,
             received_at: now,
             updated_at: now,
+        }
+    }
+
+    /// This ticket, refused for `reason`.
+    pub fn refused(self, reason: impl Into<String>) -> Self {
+        Self {
+            outcome: TicketOutcome::Rejected,
+            request: None,
+            reason: Some(reason.into()),
+            ..self
         }
     }
 }

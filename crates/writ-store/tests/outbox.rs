@@ -231,13 +231,8 @@ async fn a_refused_ticket_owes_a_note_without_a_request(db: TestDb) {
     let event = NewAuditEvent::new(T0, Actor::system("jira"), "ticket.refused")
         .subject(SubjectRef::new("ticket", "jira:OPS-7"))
         .data(serde_json::json!({ "reason": "no entitlement `orders/admin`" }));
-    let refused = TicketRecord::refused(
-        ticket(),
-        "carol@org.example",
-        Default::default(),
-        "no entitlement `orders/admin`",
-        T0,
-    );
+    let refused = TicketRecord::received(ticket(), "carol@org.example", Default::default(), T0)
+        .refused("no entitlement `orders/admin`");
     store.refuse_ticket(refused, event).await.unwrap();
     let stored = store.ticket("jira", "OPS-7").await.unwrap().unwrap();
     assert_eq!(stored.outcome, TicketOutcome::Rejected);
@@ -285,15 +280,8 @@ async fn a_ticket_makes_one_request_even_delivered_at_once_and_a_refused_one_is_
 ) {
     let store = db.store();
     let p = applied(&*store).await;
-    let received = |reason: &str| {
-        TicketRecord::refused(
-            ticket(),
-            "carol@org.example",
-            Default::default(),
-            reason,
-            T0,
-        )
-    };
+    let fresh = || TicketRecord::received(ticket(), "carol@org.example", Default::default(), T0);
+    let received = |reason: &str| fresh().refused(reason);
     let refusal = || NewAuditEvent::new(T0, Actor::system("jira"), "ticket.refused");
     store
         .refuse_ticket(received("no identity"), refusal())
@@ -303,8 +291,8 @@ async fn a_ticket_makes_one_request_even_delivered_at_once_and_a_refused_one_is_
 
     // Two deliveries of the fixed ticket at once: one request, the other write refused whole.
     let (a, b) = tokio::join!(
-        submit_ticket(&*store, &p, Some(ticket()), Some(received(""))),
-        submit_ticket(&*store, &p, Some(ticket()), Some(received(""))),
+        submit_ticket(&*store, &p, Some(ticket()), Some(fresh())),
+        submit_ticket(&*store, &p, Some(ticket()), Some(fresh())),
     );
     let (made, taken) = match (a, b) {
         (Ok(made), Err(taken)) | (Err(taken), Ok(made)) => (made, taken),

@@ -24,6 +24,7 @@ pub async fn refuse_ticket(store: &dyn Store, key: &str, now: Timestamp) {
     let event = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
         .subject(SubjectRef::new("ticket", format!("jira:{key}")))
         .data(serde_json::json!({ "ticket": key, "reason": REFUSAL }));
-    let ticket = TicketRecord::refused(reference, "carol@org.example", fields, REFUSAL, now);
+    let ticket =
+        TicketRecord::received(reference, "carol@org.example", fields, now).refused(REFUSAL);
     store.refuse_ticket(ticket, event).await.unwrap();
 }

@@ -150,9 +150,8 @@ impl Intake {
         ticket: &Ticket,
         known: Option<TicketRecord>,
     ) -> Result<Received, CoreError> {
-        // A row received before keeps its id and time of arrival; the store sets outcome,
-        // request and reason as it writes the row.
-        let record = TicketRecord::refused(
+        // A row received before keeps its id and time of arrival.
+        let record = TicketRecord::received(
             ticket.reference.clone(),
             ticket.reporter.named(),
             TicketFields {
@@ -162,7 +161,6 @@ impl Intake {
                 justification: ticket.justification.clone(),
                 approvers: Vec::new(),
             },
-            "",
             self.clock.now(),
         );
         let new = match self.map(ticket).await? {
@@ -326,11 +324,9 @@ impl Intake {
             "reporter": ticket.reporter.to_string(),
             "reason": reason,
         }));
-        let record = TicketRecord {
-            reason: Some(reason.clone()),
-            ..record
-        };
-        self.store.refuse_ticket(record, event).await?;
+        self.store
+            .refuse_ticket(record.refused(reason.clone()), event)
+            .await?;
         Ok(Received::Refused(reason))
     }
 }
