@@ -14,6 +14,7 @@ mod openapi;
 mod page;
 mod queries;
 mod requests;
+mod tickets;
 
 pub use audit::{AuditEventView, AuditPage, CheckpointList, CheckpointView};
 pub use campaigns::{
@@ -30,9 +31,10 @@ pub use openapi::{ApiDoc, BEARER};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use queries::{
     AuditQuery, CampaignItemQuery, CampaignQuery, EntitlementQuery, FindingQuery, GrantQuery,
-    IdentityQuery, NotificationQuery, RequestQuery, SystemQuery,
+    IdentityQuery, NotificationQuery, RequestQuery, SystemQuery, TicketQuery,
 };
 pub use requests::{
     ApprovalView, CancelBody, DecideBody, DecidedView, ExplanationView, NewRequestBody, ReasonView,
     RequestDetail, RequestPage, RequestView, RevealedView, SubmittedView,
 };
+pub use tickets::{TicketPage, TicketView};

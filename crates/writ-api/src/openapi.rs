@@ -31,6 +31,7 @@ pub const BEARER: &str = "bearer";
         (name = "evidence", description = "Evidence bundles and signed checkpoints, verifiable offline"),
         (name = "notifications", description = "What writ told the caller they must know"),
         (name = "campaigns", description = "Recertification campaigns: reviewers keep or revoke access"),
+        (name = "tickets", description = "Service-desk tickets writ received, refused ones included"),
     )
 )]
 pub struct ApiDoc;

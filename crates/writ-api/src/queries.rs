@@ -70,6 +70,14 @@ query! {
 }
 
 query! {
+    /// Which service-desk tickets, in the order received.
+    TicketQuery {
+        /// Only with this outcome (`submitted` or `rejected`).
+        outcome: String,
+    }
+}
+
+query! {
     /// Which identities, by name.
     IdentityQuery {
         /// Only owned by this principal (id or e-mail).

@@ -13,7 +13,8 @@ use writ_api::{
     DecideBody, DecidedView, EntitlementPage, EntitlementQuery, ErrorBody, ExplanationView,
     FindingPage, FindingQuery, FindingView, GrantPage, GrantQuery, IdentityDetail, IdentityPage,
     IdentityQuery, NewRequestBody, NotificationPage, NotificationQuery, RequestDetail, RequestPage,
-    RequestQuery, RequestView, RevealedView, SubmittedView, SystemPage, SystemQuery,
+    RequestQuery, RequestView, RevealedView, SubmittedView, SystemPage, SystemQuery, TicketPage,
+    TicketQuery,
 };
 
 pub use error::ClientError;
@@ -175,6 +176,12 @@ impl Client {
     /// The audit log, oldest first (administrators and auditors).
     pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, ClientError> {
         self.get(&["audit"], query).await
+    }
+
+    /// Service-desk tickets writ received, refused ones included, in the order received.
+    /// Administrators and auditors only.
+    pub async fn tickets(&self, query: &TicketQuery) -> Result<TicketPage, ClientError> {
+        self.get(&["tickets"], query).await
     }
 
     /// A request's evidence bundle, as the exact bytes to keep (and verify offline with

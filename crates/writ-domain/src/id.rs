@@ -92,6 +92,8 @@ define_id! {
     ApiTokenId => "token id",
     /// Identifies one outbox delivery (a ticket note or an outbound webhook).
     OutboxId => "outbox id",
+    /// Identifies one service-desk ticket writ received (its listing order).
+    TicketId => "ticket id",
 }
 
 impl PrincipalId {

@@ -29,6 +29,7 @@ pub mod request;
 pub mod sla;
 pub mod sod;
 pub mod system;
+pub mod ticket;
 pub mod time;
 pub mod token;
 pub mod ttl;
@@ -63,6 +64,7 @@ pub use request::{ExternalRef, Request, RequestEvent, RequestNumber, RequestStat
 pub use sla::SlaPolicy;
 pub use sod::{ConflictSet, SodRule};
 pub use system::{ConnectorKind, SecretRef, System};
+pub use ticket::{TicketFields, TicketOutcome, TicketRecord};
 pub use time::Timestamp;
 pub use token::{ApiToken, TOKEN_PREFIX, TokenHash, TokenScope};
 pub use ttl::Ttl;

@@ -101,7 +101,9 @@ impl ApiError {
                 | CoreError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
                 CoreError::Store(store) => match store {
                     StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", none()),
-                    StoreError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", none()),
+                    StoreError::Conflict { .. } | StoreError::TicketTaken { .. } => {
+                        (StatusCode::CONFLICT, "conflict", none())
+                    }
                     StoreError::Unreachable { .. } => {
                         (StatusCode::SERVICE_UNAVAILABLE, "unavailable", none())
                     }

@@ -391,18 +391,10 @@ async fn auditors_download_a_request_s_evidence_that_verifies_offline() {
 #[tokio::test]
 async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
     use writ_core::Clock;
-    use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
     let app = demo_app().await;
     let store = &app.state.store;
     let now = app.clock.now();
-    let ticket = writ_domain::ExternalRef {
-        system: "jira".into(),
-        key: "OPS-77".into(),
-        url: None,
-    };
-    let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
-        .subject(SubjectRef::new("ticket", "jira:OPS-77"));
-    store.refuse_ticket(ticket, refused).await.unwrap();
+    writ_testkit::refuse_ticket(&**store, "OPS-77", now).await;
     let claim = writ_store::ClaimRequest {
         worker: "test",
         now,
@@ -422,6 +414,12 @@ async fn a_dead_letter_is_shown_to_administrators_with_its_error() {
     assert!(page.body.contains(&entry.id.to_string()), "{}", page.body);
     assert!(page.body.contains("jira:OPS-77"));
     assert!(page.body.contains(error));
+    let refused = &page.body[page.body.find("Refused tickets").unwrap()..];
+    assert!(refused.contains("jira:OPS-77"), "{refused}");
+    assert!(
+        refused.contains("is not a catalog entitlement"),
+        "the reason is shown: {refused}"
+    );
     let (carol, _) = sign_in(&app, "carol@org.example").await;
     let denied = send(&app, "GET", "/portal/deliveries", &carol, &[]).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);

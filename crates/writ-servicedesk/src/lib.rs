@@ -1,12 +1,13 @@
-//! Service-desk front doors: Jira and ServiceNow webhooks in (signature, freshness, field
-//! mapping into a desk-neutral [`writ_core::intake::Ticket`]) and outcomes written back to the
-//! ticket (the [`writ_core::outbox::TicketDesk`] adapters). A ticket is an input to writ's
+//! Service-desk front doors: Jira, ServiceNow and a documented generic JSON form in (signature,
+//! freshness, field mapping into a desk-neutral [`writ_core::intake::Ticket`]) and outcomes
+//! written back to the ticket (the [`writ_core::outbox::TicketDesk`] adapters). A ticket is an input to writ's
 //! authorization, never the authority. Depends on writ-core and writ-domain, never on the
 //! web framework or the store.
 
 pub mod error;
 pub mod events;
 pub mod fields;
+pub mod generic;
 pub mod http;
 pub mod jira;
 pub mod secret;

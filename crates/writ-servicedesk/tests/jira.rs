@@ -6,123 +6,17 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use support::fake_desk::FakeDesk;
+use support::jira::{
+    app_counting_approvals, app_with_jira, comment_text, issue_created, now_ms, settings, signed,
+};
 use support::{approve_by_owner_and_security, deliver, only_request, post, request_count, worker};
 use writ_domain::{OutboxState, RequestStatus};
-use writ_servicedesk::jira::{JiraDesk, JiraSettings};
+use writ_servicedesk::jira::JiraDesk;
 use writ_servicedesk::signature::hmac_sha256;
-use writ_servicedesk::{FieldMap, Secret};
-use writ_testkit::{TestApp, TestDb};
-
-const WEBHOOK_SECRET: &str = "jira-webhook-secret";
-/// Who approved every test ticket in Jira: the identity's owner, who may decide the owner
-/// stage, and the requester, who never approves their own request.
-const APPROVERS: [&str; 2] = ["alice@org.example", "carol@org.example"];
-
-fn settings(desk: &FakeDesk) -> JiraSettings {
-    JiraSettings {
-        name: "jira".into(),
-        base_url: desk.url.clone(),
-        user: "writ-bot@org.example".into(),
-        api_token: Secret::new("jira-api-token"),
-        webhook_secret: Secret::new(WEBHOOK_SECRET),
-        fields: FieldMap {
-            entitlement: "customfield_10050".into(),
-            identity: "customfield_10051".into(),
-            ttl: Some("customfield_10052".into()),
-            justification: Some("description".into()),
-            approvers: Some("customfield_10053".into()),
-        },
-        transitions: HashMap::from([(RequestStatus::Fulfilled, "Done".into())]),
-        max_skew: Duration::from_secs(600),
-    }
-}
-
-async fn app_with_jira(desk: &FakeDesk) -> TestApp {
-    app_counting_approvals(desk, false).await
-}
-
-async fn app_counting_approvals(desk: &FakeDesk, count_approvals: bool) -> TestApp {
-    let mut app = TestApp::new(TestDb::sqlite().await).await;
-    app.state.webhooks.jira = Some(Arc::new(writ_server::Desk {
-        settings: settings(desk),
-        count_approvals,
-    }));
-    app
-}
-
-/// A `jira:issue_created` delivery as Jira Cloud sends it (abridged to the fields writ reads,
-/// plus a few it ignores), sent at `sent_ms`.
-fn issue_created(key: &str, reporter: &str, entitlement: &str, sent_ms: i64) -> Vec<u8> {
-    serde_json::json!({
-        "timestamp": sent_ms,
-        "webhookEvent": "jira:issue_created",
-        "issue_event_type_name": "issue_created",
-        "user": { "accountId": "5b10a2844c20165700ede21g", "displayName": "Carol Teammate" },
-        "issue": {
-            "id": "10042",
-            "self": format!("https://example.atlassian.net/rest/api/3/issue/10042"),
-            "key": key,
-            "fields": {
-                "summary": "Read access for svc",
-                "issuetype": { "id": "10001", "name": "Access request" },
-                "project": { "id": "10000", "key": "OPS", "name": "Operations" },
-                "reporter": {
-                    "accountId": "5b10a2844c20165700ede21g",
-                    "emailAddress": reporter,
-                    "displayName": "Carol Teammate",
-                    "active": true
-                },
-                "description": { "type": "doc", "version": 1, "content": [
-                    { "type": "paragraph", "content": [
-                        { "type": "text", "text": "svc reads the target for the nightly export" }
-                    ]}
-                ]},
-                "customfield_10050": { "self": "https://example.atlassian.net/rest/api/3/customFieldOption/10020", "value": entitlement, "id": "10020" },
-                "customfield_10051": "svc",
-                "customfield_10052": "8h",
-                "customfield_10053": APPROVERS.iter().map(|email| serde_json::json!({
-                    "accountId": format!("acc-{email}"), "emailAddress": email, "active": true
-                })).collect::<Vec<_>>()
-            }
-        }
-    })
-    .to_string()
-    .into_bytes()
-}
-
-fn signed(body: &[u8], delivery: &str) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "x-hub-signature",
-            format!(
-                "sha256={}",
-                hex::encode(hmac_sha256(WEBHOOK_SECRET.as_bytes(), &[body]))
-            ),
-        ),
-        ("x-atlassian-webhook-identifier", delivery.to_string()),
-        ("x-atlassian-webhook-flow", "Primary".into()),
-    ]
-}
-
-fn now_ms(app: &TestApp) -> i64 {
-    use writ_core::Clock;
-    app.clock.now().as_micros() / 1000
-}
-
-fn comment_text(call: &support::fake_desk::Call) -> String {
-    let mut out = Vec::new();
-    for paragraph in call.body["body"]["content"].as_array().unwrap() {
-        for node in paragraph["content"].as_array().unwrap() {
-            out.push(node["text"].as_str().unwrap().to_string());
-        }
-    }
-    out.join("\n")
-}
 
 #[tokio::test]
 async fn a_ticket_becomes_a_request_whose_fulfilment_is_written_back_verified() {
@@ -273,8 +167,8 @@ async fn a_replayed_delivery_changes_nothing() {
     assert_eq!(answer["outcome"], "replay");
     let (_, answer) = post(&app, "/webhooks/jira", &signed(&body, "d-2"), &body).await;
     assert_eq!(
-        answer["outcome"], "duplicate",
-        "the same ticket under a new delivery id"
+        answer["outcome"], "unchanged",
+        "the same ticket under a new delivery id is an update with nothing new: {answer}"
     );
     only_request(&app).await;
 }

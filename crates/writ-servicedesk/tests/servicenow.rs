@@ -1,7 +1,8 @@
 //! ServiceNow end to end: a record posted by writ's business rule (signed over timestamp and
 //! body) becomes a request; its approvals and verified fulfilment are written back to a fake
 //! instance through the Table API as `work_notes` with the configured `state`; bad signature,
-//! stale timestamp, replay, unmapped entitlement; the instance down during write-back.
+//! stale timestamp, replay, unmapped entitlement fixed by the after-update rule; the instance
+//! down during write-back.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use support::fake_desk::FakeDesk;
 use support::{approve_by_owner_and_security, deliver, only_request, post, request_count, worker};
 use writ_core::Clock;
-use writ_domain::{OutboxState, RequestStatus};
+use writ_domain::{OutboxState, RequestStatus, TicketOutcome};
 use writ_servicedesk::servicenow::{ServiceNowDesk, ServiceNowSettings};
 use writ_servicedesk::signature::timestamped_signature;
 use writ_servicedesk::{FieldMap, Secret};
@@ -182,7 +183,7 @@ async fn bad_signatures_stale_timestamps_and_replays_change_nothing() {
 }
 
 #[tokio::test]
-async fn an_unmapped_entitlement_is_refused_with_the_reason_in_the_work_notes() {
+async fn an_unmapped_entitlement_is_refused_in_the_work_notes_and_the_fixed_record_is_a_request() {
     let desk = FakeDesk::start().await;
     let app = app_with_servicenow(&desk).await;
     let body = record("please give svc admin on everything");
@@ -200,4 +201,22 @@ async fn an_unmapped_entitlement_is_refused_with_the_reason_in_the_work_notes() 
     assert_eq!(patches.len(), 1);
     let notes = patches[0].body["work_notes"].as_str().unwrap();
     assert!(notes.contains("is not a catalog entitlement"), "{notes}");
+    let stored = app.state.store.ticket("servicenow", SYS_ID).await.unwrap();
+    let stored = stored.unwrap();
+    assert_eq!(stored.outcome, TicketOutcome::Rejected);
+    assert!(
+        stored
+            .reason
+            .unwrap()
+            .contains("is not a catalog entitlement")
+    );
+
+    // The after-update rule posts the record again once the field is fixed.
+    let fixed = record("target/readers");
+    let headers = signed(&app, &fixed, "g-2", Duration::ZERO);
+    let (_, answer) = post(&app, "/webhooks/servicenow", &headers, &fixed).await;
+    assert_eq!(answer["outcome"], "submitted", "{answer}");
+    let request = only_request(&app).await;
+    let stored = app.state.store.ticket("servicenow", SYS_ID).await.unwrap();
+    assert_eq!(stored.unwrap().request, Some(request.id));
 }

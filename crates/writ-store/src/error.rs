@@ -68,6 +68,14 @@ pub enum StoreError {
         /// What clashed.
         what: String,
     },
+    /// A service-desk ticket already made a request: a delivery of it never makes another.
+    #[error("ticket `{key}` of `{desk}` already made a request")]
+    TicketTaken {
+        /// The desk.
+        desk: String,
+        /// The ticket's key.
+        key: String,
+    },
     /// The worker's lease on a job expired and the job was claimed again or finished.
     #[error("lease on job {job} is no longer held")]
     LeaseLost {

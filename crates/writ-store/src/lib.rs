@@ -44,7 +44,8 @@ use writ_domain::{
     ExternalRef, Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification,
     Notification, NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview,
     Principal, PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus,
-    ReviewClosure, ReviewId, SodRule, System, SystemId, Timestamp, TokenHash, Ttl,
+    ReviewClosure, ReviewId, SodRule, System, SystemId, TicketFields, TicketId, TicketOutcome,
+    TicketRecord, Timestamp, TokenHash, Ttl,
 };
 
 pub use campaigns::{CampaignStore, Launch, Reassignment, Settlement};
@@ -171,6 +172,9 @@ pub struct Submission {
     pub review: Option<NewReview>,
     /// Who must be told of it (a break-glass grant's owner and security group).
     pub notify: Vec<NewNotification>,
+    /// The service-desk ticket it came from, recorded as `submitted` with it; a ticket that
+    /// already made a request refuses the write with [`StoreError::TicketTaken`].
+    pub ticket: Option<TicketRecord>,
 }
 
 /// A signed tree head of the audit log, as kept.
@@ -938,8 +942,11 @@ pub trait Store: CampaignStore + Send + Sync + 'static {
     /// How many outbox entries are pending and how many dead.
     async fn undelivered_outbox(&self) -> StoreResult<(u64, u64)>;
 
-    /// Records an inbound delivery by the sender's id; `false`, and nothing written, when the
-    /// same source delivered it before (a replay).
+    /// Whether `source` delivered `delivery` before (it was handled: a replay).
+    async fn inbound_seen(&self, source: &str, delivery: &str) -> StoreResult<bool>;
+
+    /// Records an inbound delivery by the sender's id once it was handled; `false`, and
+    /// nothing written, when the same source delivered it before (a replay).
     async fn record_inbound(
         &self,
         source: &str,
@@ -947,10 +954,30 @@ pub trait Store: CampaignStore + Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<bool>;
 
-    /// Forgets an inbound delivery whose handling failed, so the sender's retry is handled.
-    async fn forget_inbound(&self, source: &str, delivery: &str) -> StoreResult<()>;
-
     /// Records a ticket refused before it became a request (it names no catalog entitlement
-    /// or registered identity), with `event`, and owes the ticket a note saying why.
-    async fn refuse_ticket(&self, ticket: ExternalRef, event: NewAuditEvent) -> StoreResult<()>;
+    /// or registered identity), as `rejected` with its reason, with `event`, and owes the
+    /// ticket a note saying why. A ticket that already made a request is
+    /// [`StoreError::TicketTaken`], and nothing is written.
+    async fn refuse_ticket(&self, ticket: TicketRecord, event: NewAuditEvent) -> StoreResult<()>;
+
+    /// The ticket `key` of desk `source`, if writ received it.
+    async fn ticket(&self, source: &str, key: &str) -> StoreResult<Option<TicketRecord>>;
+
+    /// Saves a received ticket's mapped fields (the desk approvers taken as evidence) with
+    /// `event`, which records that evidence.
+    async fn save_ticket_fields(
+        &self,
+        ticket: ExternalRef,
+        fields: TicketFields,
+        event: NewAuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Up to `limit` received tickets with `outcome` (any when `None`) after `after`, in the
+    /// order received.
+    async fn tickets_page(
+        &self,
+        outcome: Option<TicketOutcome>,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> StoreResult<Vec<TicketRecord>>;
 }

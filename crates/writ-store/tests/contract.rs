@@ -536,6 +536,7 @@ fn submission(
         route,
         review: None,
         notify: Vec::new(),
+        ticket: None,
     }
 }
 

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{ExternalRef, OutboxState, Request, RequestStatus, Timestamp};
+use writ_domain::{
+    ExternalRef, OutboxState, Request, RequestStatus, TicketOutcome, TicketRecord, Timestamp,
+};
 use writ_store::{ClaimRequest, JobFailure, Store, StoreError};
 use writ_testkit::TestDb;
 use writ_testkit::catalog::{Payments, grant_request, payments};
@@ -37,6 +39,7 @@ contract!(
     a_failing_delivery_is_retried_then_dead_lettered_and_may_be_sent_again,
     a_refused_ticket_owes_a_note_without_a_request,
     a_replayed_inbound_delivery_is_recognised,
+    a_ticket_makes_one_request_even_delivered_at_once_and_a_refused_one_is_taken_in_again,
     a_webhook_endpoint_is_owed_each_event_after_it_was_configured_once,
 );
 
@@ -62,6 +65,15 @@ async fn applied(store: &dyn Store) -> Payments {
 }
 
 async fn submit(store: &dyn Store, p: &Payments, external_ref: Option<ExternalRef>) -> Request {
+    submit_ticket(store, p, external_ref, None).await.unwrap()
+}
+
+async fn submit_ticket(
+    store: &dyn Store,
+    p: &Payments,
+    external_ref: Option<ExternalRef>,
+    ticket: Option<TicketRecord>,
+) -> Result<Request, StoreError> {
     let mut request = grant_request(
         p.alice,
         p.payments_api,
@@ -84,9 +96,9 @@ async fn submit(store: &dyn Store, p: &Payments, external_ref: Option<ExternalRe
             route: None,
             review: None,
             notify: Vec::new(),
+            ticket,
         })
         .await
-        .unwrap()
 }
 
 fn claim(now: Timestamp) -> ClaimRequest<'static> {
@@ -219,7 +231,30 @@ async fn a_refused_ticket_owes_a_note_without_a_request(db: TestDb) {
     let event = NewAuditEvent::new(T0, Actor::system("jira"), "ticket.refused")
         .subject(SubjectRef::new("ticket", "jira:OPS-7"))
         .data(serde_json::json!({ "reason": "no entitlement `orders/admin`" }));
-    store.refuse_ticket(ticket(), event).await.unwrap();
+    let refused = TicketRecord::received(ticket(), "carol@org.example", Default::default(), T0)
+        .refused("no entitlement `orders/admin`");
+    store.refuse_ticket(refused, event).await.unwrap();
+    let stored = store.ticket("jira", "OPS-7").await.unwrap().unwrap();
+    assert_eq!(stored.outcome, TicketOutcome::Rejected);
+    assert_eq!(
+        stored.reason.as_deref(),
+        Some("no entitlement `orders/admin`")
+    );
+    assert_eq!(stored.request, None);
+    assert_eq!(
+        store
+            .tickets_page(Some(TicketOutcome::Rejected), None, 10)
+            .await
+            .unwrap(),
+        vec![stored]
+    );
+    assert!(
+        store
+            .tickets_page(Some(TicketOutcome::Submitted), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let owed = store.claim_outbox(claim(T0)).await.unwrap();
     assert_eq!(owed.len(), 1);
     assert_eq!(owed[0].ticket, Some(ticket()));
@@ -236,8 +271,60 @@ async fn a_replayed_inbound_delivery_is_recognised(db: TestDb) {
     assert!(store.record_inbound("jira", "d-1", T0).await.unwrap());
     assert!(!store.record_inbound("jira", "d-1", T0).await.unwrap());
     assert!(store.record_inbound("servicenow", "d-1", T0).await.unwrap());
-    store.forget_inbound("jira", "d-1").await.unwrap();
-    assert!(store.record_inbound("jira", "d-1", T0).await.unwrap());
+    assert!(store.inbound_seen("jira", "d-1").await.unwrap());
+    assert!(!store.inbound_seen("jira", "d-2").await.unwrap());
+}
+
+async fn a_ticket_makes_one_request_even_delivered_at_once_and_a_refused_one_is_taken_in_again(
+    db: TestDb,
+) {
+    let store = db.store();
+    let p = applied(&*store).await;
+    let fresh = || TicketRecord::received(ticket(), "carol@org.example", Default::default(), T0);
+    let received = |reason: &str| fresh().refused(reason);
+    let refusal = || NewAuditEvent::new(T0, Actor::system("jira"), "ticket.refused");
+    store
+        .refuse_ticket(received("no identity"), refusal())
+        .await
+        .unwrap();
+    let first = store.ticket("jira", "OPS-7").await.unwrap().unwrap();
+
+    // Two deliveries of the fixed ticket at once: one request, the other write refused whole.
+    let (a, b) = tokio::join!(
+        submit_ticket(&*store, &p, Some(ticket()), Some(fresh())),
+        submit_ticket(&*store, &p, Some(ticket()), Some(fresh())),
+    );
+    let (made, taken) = match (a, b) {
+        (Ok(made), Err(taken)) | (Err(taken), Ok(made)) => (made, taken),
+        other => panic!("exactly one submission writes: {other:?}"),
+    };
+    assert!(matches!(taken, StoreError::TicketTaken { .. }), "{taken}");
+    assert_eq!(
+        store
+            .requests_page(Default::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let stored = store.ticket("jira", "OPS-7").await.unwrap().unwrap();
+    assert_eq!(stored.outcome, TicketOutcome::Submitted);
+    assert_eq!(stored.request, Some(made.id));
+    assert_eq!(stored.reason, None);
+    assert_eq!(
+        (stored.id, stored.received_at),
+        (first.id, first.received_at),
+        "the record stays the one first received"
+    );
+
+    let again = store
+        .refuse_ticket(received("no identity"), refusal())
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::TicketTaken { .. })),
+        "{again:?}"
+    );
+    assert_eq!(store.ticket("jira", "OPS-7").await.unwrap(), Some(stored));
 }
 
 async fn a_webhook_endpoint_is_owed_each_event_after_it_was_configured_once(db: TestDb) {

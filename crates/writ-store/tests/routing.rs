@@ -64,6 +64,7 @@ fn submission(
         route,
         review: None,
         notify: Vec::new(),
+        ticket: None,
     }
 }
 

@@ -7,7 +7,9 @@ mod app;
 pub mod catalog;
 mod clock;
 mod db;
+mod tickets;
 
 pub use app::{TestApp, catalog_yaml, test_signer};
 pub use clock::ManualClock;
 pub use db::{POSTGRES_URL_VAR, TestDb, postgres_admin_url};
+pub use tickets::{REFUSAL, refuse_ticket};

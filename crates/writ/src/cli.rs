@@ -120,6 +120,12 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Service-desk tickets writ received, refused ones included (`--rejected`).
+    Ticket {
+        /// What to do.
+        #[command(subcommand)]
+        command: TicketCommand,
+    },
     /// API tokens for the CLI and automation: create (shown once), list and revoke.
     Token {
         /// What to do.
@@ -268,6 +274,13 @@ pub enum OutboxCommand {
     List(crate::commands::outbox::ListArgs),
     /// Send a dead-lettered delivery again, its attempts counted afresh.
     Redeliver(crate::commands::outbox::RedeliverArgs),
+}
+
+/// `writ ticket …`
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// A page of tickets, in the order received.
+    List(crate::commands::ticket::ListArgs),
 }
 
 /// `writ audit …`

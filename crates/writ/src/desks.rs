@@ -1,6 +1,7 @@
 //! `[servicedesk.jira]` and `[servicedesk.servicenow]` in `writ.toml`: where each desk is,
 //! how writ authenticates to it, which ticket fields hold a request's parts, and which
-//! transition (or state) a request's status moves the ticket to; and `[[webhooks]]`, the
+//! transition (or state) a request's status moves the ticket to; `[servicedesk.generic]`, a
+//! desk speaking the generic JSON form and where its outcome notes go; and `[[webhooks]]`, the
 //! endpoints that hear of every change as signed CloudEvents. Secrets are named by file
 //! (`{ file = "/run/secrets/jira-token" }`) or environment variable (`{ env = "JIRA_TOKEN" }`)
 //! and never appear in the file, the logs or the database.
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use writ_domain::{RequestStatus, Ttl};
 use writ_server::{Desk, Webhooks};
 use writ_servicedesk::events::{SigningKey, WebhookEndpoint};
+use writ_servicedesk::generic::GenericSettings;
 use writ_servicedesk::jira::JiraSettings;
 use writ_servicedesk::servicenow::ServiceNowSettings;
 use writ_servicedesk::{FieldMap, Secret};
@@ -28,6 +30,7 @@ const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(10 * 60);
 pub(crate) struct ServiceDeskFile {
     jira: Option<JiraFile>,
     servicenow: Option<ServiceNowFile>,
+    generic: Option<GenericFile>,
 }
 
 /// `[[webhooks]]`: one outbound endpoint.
@@ -109,19 +112,61 @@ struct ServiceNowFile {
     states: HashMap<RequestStatus, String>,
 }
 
+/// `[servicedesk.generic]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericFile {
+    name: Option<String>,
+    webhook_secret: SecretSource,
+    max_skew: Option<Ttl>,
+    #[serde(default)]
+    count_approvals: bool,
+    callback_url: Option<String>,
+}
+
 /// The configured desks, their secrets read.
 pub(crate) fn webhooks(file: ServiceDeskFile) -> anyhow::Result<Webhooks> {
     let jira = file.jira.map(jira).transpose()?;
     let servicenow = file.servicenow.map(servicenow).transpose()?;
-    if let (Some(jira), Some(now)) = (&jira, &servicenow)
-        && jira.settings.name == now.settings.name
-    {
-        bail!(
-            "[servicedesk] jira and servicenow share the name `{}`",
-            now.settings.name
-        );
+    let generic = file.generic.map(generic).transpose()?;
+    // Tickets are keyed by desk name: two desks under one name would share ticket keys.
+    let names = [
+        ("jira", jira.as_ref().map(|d| &d.settings.name)),
+        ("servicenow", servicenow.as_ref().map(|d| &d.settings.name)),
+        ("generic", generic.as_ref().map(|d| &d.settings.name)),
+    ];
+    for (i, (desk, name)) in names.iter().enumerate() {
+        for (other, other_name) in &names[i + 1..] {
+            if let (Some(name), Some(other_name)) = (name, other_name)
+                && name == other_name
+            {
+                bail!("[servicedesk] {desk} and {other} share the name `{name}`");
+            }
+        }
     }
-    Ok(Webhooks { jira, servicenow })
+    Ok(Webhooks {
+        jira,
+        servicenow,
+        generic,
+    })
+}
+
+fn generic(file: GenericFile) -> anyhow::Result<Arc<Desk<GenericSettings>>> {
+    if let Some(url) = &file.callback_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        bail!("[servicedesk.generic] callback_url `{url}` is not an http(s) URL");
+    }
+    let settings = GenericSettings {
+        name: file.name.unwrap_or_else(|| "generic".into()),
+        webhook_secret: secret(&file.webhook_secret, "generic", "webhook_secret")?,
+        max_skew: skew(file.max_skew),
+        callback_url: file.callback_url,
+    };
+    Ok(Arc::new(Desk {
+        settings,
+        count_approvals: file.count_approvals,
+    }))
 }
 
 fn jira(file: JiraFile) -> anyhow::Result<Arc<Desk<JiraSettings>>> {
@@ -216,6 +261,43 @@ transitions = {{ fulfilled = "Done", rejected = "Won't Do" }}
             !format!("{jira:?}").contains("api-token"),
             "secrets never show"
         );
+    }
+
+    #[test]
+    fn a_generic_desk_is_configured_apart_and_may_not_reuse_a_desk_name() {
+        let text = r#"
+[generic]
+name = "helpdesk"
+webhook_secret = { env = "PATH" }
+count_approvals = true
+callback_url = "https://helpdesk.example/writ"
+"#;
+        let file: ServiceDeskFile = toml::from_str(text).unwrap();
+        let generic = webhooks(file).unwrap().generic.unwrap();
+        assert_eq!(generic.settings.name, "helpdesk");
+        assert!(generic.count_approvals);
+        assert_eq!(generic.settings.max_skew, DEFAULT_MAX_SKEW);
+
+        let clash = r#"
+[generic]
+name = "servicenow"
+webhook_secret = { env = "PATH" }
+[servicenow]
+base_url = "https://example.service-now.com"
+table = "sc_req_item"
+user = "writ"
+password = { env = "PATH" }
+webhook_secret = { env = "PATH" }
+fields = { entitlement = "u_entitlement", identity = "u_identity" }
+"#;
+        let file: ServiceDeskFile = toml::from_str(clash).unwrap();
+        let err = format!("{:#}", webhooks(file).unwrap_err());
+        assert!(err.contains("share the name `servicenow`"), "{err}");
+
+        let bad = "[generic]\nwebhook_secret = { env = \"PATH\" }\ncallback_url = \"ftp://x\"\n";
+        let file: ServiceDeskFile = toml::from_str(bad).unwrap();
+        let err = format!("{:#}", webhooks(file).unwrap_err());
+        assert!(err.contains("not an http(s) URL"), "{err}");
     }
 
     #[test]

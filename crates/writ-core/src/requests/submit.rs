@@ -6,7 +6,7 @@ use writ_domain::job::{JobPayload, NewJob};
 use writ_domain::{
     ApprovalStage, Category, EntitlementId, ExternalRef, IdentityId, NewNotification,
     NotificationTopic, PrincipalId, Request, RequestEvent, RequestId, RequestKind, RequestNumber,
-    RequestStatus, Risk, Timestamp, Ttl,
+    RequestStatus, Risk, TicketRecord, Timestamp, Ttl,
 };
 use writ_policy::{DecisionRecord, RequestFacts, SubmitInput, has_security_stage, required_stages};
 use writ_store::{NewReview, RequestDecision, Submission};
@@ -71,10 +71,30 @@ impl Requests {
     /// is decided again.
     #[tracing::instrument(skip_all, fields(kind = %new.kind))]
     pub async fn submit(&self, new: NewRequest) -> Result<Submitted, CoreError> {
+        self.submit_with(new, None).await
+    }
+
+    /// Submits a request born of a service-desk ticket, recording `ticket` as `submitted` in
+    /// the same transaction. A ticket that already made a request refuses the write with
+    /// [`writ_store::StoreError::TicketTaken`], so no ticket makes two.
+    #[tracing::instrument(skip_all, fields(ticket = %ticket.reference.key))]
+    pub async fn submit_ticket(
+        &self,
+        new: NewRequest,
+        ticket: TicketRecord,
+    ) -> Result<Submitted, CoreError> {
+        self.submit_with(new, Some(ticket)).await
+    }
+
+    async fn submit_with(
+        &self,
+        new: NewRequest,
+        ticket: Option<TicketRecord>,
+    ) -> Result<Submitted, CoreError> {
         const ATTEMPTS: usize = 5;
         let mut attempt = 1;
         loop {
-            match self.submit_once(&new).await {
+            match self.submit_once(&new, ticket.clone()).await {
                 Err(CoreError::Store(writ_store::StoreError::Conflict { .. }))
                     if attempt < ATTEMPTS =>
                 {
@@ -85,7 +105,11 @@ impl Requests {
         }
     }
 
-    async fn submit_once(&self, new: &NewRequest) -> Result<Submitted, CoreError> {
+    async fn submit_once(
+        &self,
+        new: &NewRequest,
+        ticket: Option<TicketRecord>,
+    ) -> Result<Submitted, CoreError> {
         let (facts, explanation) = self.decide_submit(new).await?;
         let now = self.clock.now();
         let event = if explanation.decision.allowed {
@@ -188,6 +212,7 @@ impl Requests {
                 route,
                 review,
                 notify,
+                ticket,
             })
             .await?;
         Ok(Submitted {

@@ -25,11 +25,7 @@ pub(crate) async fn list(
     Reader(caller): Reader,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    if !caller.may_read_audit() {
-        return Err(ApiError::Forbidden(
-            "the audit log is for administrators and auditors".into(),
-        ));
-    }
+    super::evidence::auditors_only(&caller, "the audit log")?;
     let limit = page::limit(query.limit)?;
     let after = query
         .after

@@ -14,13 +14,18 @@ use crate::auth::Reader;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 
-fn auditors_only(caller: &writ_core::tokens::Caller) -> Result<(), ApiError> {
+/// Refuses anyone but administrators and auditors what they alone may read: `what`, as in
+/// "`what` is for administrators and auditors".
+pub(crate) fn auditors_only(
+    caller: &writ_core::tokens::Caller,
+    what: &str,
+) -> Result<(), ApiError> {
     if caller.may_read_audit() {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
-            "evidence is for administrators and auditors".into(),
-        ))
+        Err(ApiError::Forbidden(format!(
+            "{what} is for administrators and auditors"
+        )))
     }
 }
 
@@ -42,7 +47,7 @@ pub(crate) async fn bundle(
     Reader(caller): Reader,
     ApiPath(number): ApiPath,
 ) -> Result<Response, ApiError> {
-    auditors_only(&caller)?;
+    auditors_only(&caller, "evidence")?;
     let (request, _) = resolve::request(&*state.store, "number", &number).await?;
     let bundle = state.bundles.export(request.number).await?;
     Ok(download(request.number, &bundle))
@@ -89,7 +94,7 @@ pub(crate) async fn campaign(
     Reader(caller): Reader,
     ApiPath(id): ApiPath,
 ) -> Result<Response, ApiError> {
-    auditors_only(&caller)?;
+    auditors_only(&caller, "evidence")?;
     let id: writ_domain::CampaignId = id.parse().map_err(|e| ApiError::invalid("id", e))?;
     let evidence = state.bundles.export_campaign(id).await?;
     Ok(attachment(
@@ -111,7 +116,7 @@ pub(crate) async fn checkpoints(
     State(state): State<AppState>,
     Reader(caller): Reader,
 ) -> Result<Json<CheckpointList>, ApiError> {
-    auditors_only(&caller)?;
+    auditors_only(&caller, "evidence")?;
     let items = state
         .store
         .checkpoints()

@@ -15,6 +15,7 @@ mod notifications;
 mod page;
 mod requests;
 pub(crate) mod resolve;
+mod tickets;
 pub(crate) mod views;
 
 use std::sync::Arc;
@@ -60,7 +61,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::mine))
         .routes(routes!(campaigns::decide))
         .routes(routes!(campaigns::delegate))
-        .routes(routes!(evidence::campaign));
+        .routes(routes!(evidence::campaign))
+        .routes(routes!(tickets::list));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 

@@ -2,11 +2,13 @@
 
 use writ_api::{
     ApprovalView, AuditEventView, EntitlementView, ExplanationView, FindingView, GrantView,
-    IdentityView, PrincipalView, ReasonView, RequestView, SystemView,
+    IdentityView, PrincipalView, ReasonView, RequestView, SystemView, TicketView,
 };
 use writ_core::requests::Explanation;
 use writ_domain::audit::AuditEvent;
-use writ_domain::{Approval, Entitlement, Finding, Grant, Identity, Principal, Request, System};
+use writ_domain::{
+    Approval, Entitlement, Finding, Grant, Identity, Principal, Request, System, TicketRecord,
+};
 
 fn text(value: impl ToString) -> String {
     value.to_string()
@@ -159,6 +161,27 @@ pub(crate) fn finding(f: &Finding) -> FindingView {
         resolution: f.resolution.clone(),
         accepted_until: maybe(f.accepted_until),
         request: maybe(f.request),
+    }
+}
+
+/// A received service-desk ticket.
+pub(crate) fn ticket(t: &TicketRecord) -> TicketView {
+    TicketView {
+        id: text(t.id),
+        desk: t.reference.system.clone(),
+        key: t.reference.key.clone(),
+        url: t.reference.url.clone(),
+        reporter: t.reporter.clone(),
+        entitlement: t.fields.entitlement.clone(),
+        identity: t.fields.identity.clone(),
+        ttl: t.fields.ttl.clone(),
+        justification: t.fields.justification.clone(),
+        approvers: t.fields.approvers.clone(),
+        outcome: text(t.outcome.as_str()),
+        request: maybe(t.request),
+        reason: t.reason.clone(),
+        received_at: text(t.received_at),
+        updated_at: text(t.updated_at),
     }
 }
 

@@ -1,12 +1,13 @@
 //! Deliveries: what writ owes service-desk tickets and webhook endpoints, dead letters by
-//! default, with the last error of each; for administrators and auditors, who can resend one
-//! with `writ outbox redeliver`.
+//! default, with the last error of each, and the tickets refused before they became a request,
+//! with why; for administrators and auditors, who can resend a delivery with
+//! `writ outbox redeliver`.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use writ_domain::OutboxState;
+use writ_domain::{OutboxState, TicketOutcome};
 
 use super::audit::audit_readers_only;
 use super::page::{Chrome, PortalError, render};
@@ -23,6 +24,17 @@ struct Row {
     attempts: u32,
     created_at: String,
     last_error: String,
+}
+
+/// One refused ticket.
+struct Refused {
+    ticket: String,
+    url: Option<String>,
+    reporter: String,
+    entitlement: String,
+    identity: String,
+    reason: String,
+    received_at: String,
 }
 
 /// The filter; an empty state means any.
@@ -44,9 +56,10 @@ struct DeliveriesPage {
     filters: Filters,
     states: Vec<String>,
     rows: Vec<Row>,
+    refused: Vec<Refused>,
 }
 
-/// Up to 200 deliveries in the chosen state, oldest first.
+/// Up to 200 deliveries in the chosen state and 200 refused tickets, oldest first.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -76,10 +89,26 @@ pub(crate) async fn list(
             last_error: e.last_error.unwrap_or_default(),
         })
         .collect();
+    let refused = state
+        .store
+        .tickets_page(Some(TicketOutcome::Rejected), None, 200)
+        .await?
+        .into_iter()
+        .map(|t| Refused {
+            ticket: format!("{}:{}", t.reference.system, t.reference.key),
+            url: t.reference.url,
+            reporter: t.reporter,
+            entitlement: t.fields.entitlement.unwrap_or_else(|| "—".into()),
+            identity: t.fields.identity.unwrap_or_else(|| "—".into()),
+            reason: t.reason.unwrap_or_default(),
+            received_at: t.received_at.to_string(),
+        })
+        .collect();
     Ok(render(&DeliveriesPage {
         chrome: Chrome::of(&session, "deliveries"),
         filters,
         states: OutboxState::ALL.iter().map(ToString::to_string).collect(),
         rows,
+        refused,
     }))
 }

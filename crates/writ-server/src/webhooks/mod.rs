@@ -1,9 +1,11 @@
-//! Service-desk webhooks in: `POST /webhooks/jira` and `POST /webhooks/servicenow`. Each
+//! Service-desk webhooks in: `POST /webhooks/jira`, `POST /webhooks/servicenow` and the
+//! generic JSON form, `POST /webhooks/generic`. Each
 //! delivery is verified (signature, then timestamp) before anything is stored; a bad one is
-//! answered 401 and logged. A verified delivery is recorded by its sender's id, so a replay is
-//! answered as such and changes nothing (as does a ticket sent again under a new id); its
-//! ticket then goes to the intake, which makes it a
-//! request or refuses it with the reason owed to the ticket.
+//! answered 401 and logged. A delivery whose sender's id was handled before is a replay,
+//! answered as such, and changes nothing. Otherwise its ticket goes to the intake, which makes
+//! it a request, refuses it with the reason owed to the ticket, or takes it as an update of a
+//! ticket it knows; the delivery id is recorded only then, so a crash in between leaves the
+//! desk's retry to be handled, and the ticket's record makes that retry an update.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use writ_core::intake::{Intake, Received};
+use writ_servicedesk::generic::GenericSettings;
 use writ_servicedesk::jira::JiraSettings;
 use writ_servicedesk::servicenow::ServiceNowSettings;
 use writ_servicedesk::{Inbound, InboundError};
@@ -38,12 +41,15 @@ pub struct Webhooks {
     pub jira: Option<Arc<Desk<JiraSettings>>>,
     /// ServiceNow.
     pub servicenow: Option<Arc<Desk<ServiceNowSettings>>>,
+    /// A desk speaking the generic JSON form.
+    pub generic: Option<Arc<Desk<GenericSettings>>>,
 }
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks/jira", post(jira))
         .route("/webhooks/servicenow", post(servicenow))
+        .route("/webhooks/generic", post(generic))
 }
 
 #[tracing::instrument(skip_all, fields(desk = "jira"))]
@@ -52,11 +58,7 @@ async fn jira(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let desk = state
-        .webhooks
-        .jira
-        .clone()
-        .ok_or_else(|| ApiError::NotFound("no Jira integration is configured".into()))?;
+    let desk = configured(&state.webhooks.jira, "no Jira integration is configured")?;
     let inbound =
         writ_servicedesk::jira::accept(&desk.settings, header(&headers), &body, state.clock.now());
     receive(&state, &desk.settings.name, desk.count_approvals, inbound).await
@@ -68,11 +70,10 @@ async fn servicenow(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let desk = state
-        .webhooks
-        .servicenow
-        .clone()
-        .ok_or_else(|| ApiError::NotFound("no ServiceNow integration is configured".into()))?;
+    let desk = configured(
+        &state.webhooks.servicenow,
+        "no ServiceNow integration is configured",
+    )?;
     let inbound = writ_servicedesk::servicenow::accept(
         &desk.settings,
         header(&headers),
@@ -80,6 +81,28 @@ async fn servicenow(
         state.clock.now(),
     );
     receive(&state, &desk.settings.name, desk.count_approvals, inbound).await
+}
+
+#[tracing::instrument(skip_all, fields(desk = "generic"))]
+async fn generic(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let desk = configured(&state.webhooks.generic, "no generic desk is configured")?;
+    let inbound = writ_servicedesk::generic::accept(
+        &desk.settings,
+        header(&headers),
+        &body,
+        state.clock.now(),
+    );
+    receive(&state, &desk.settings.name, desk.count_approvals, inbound).await
+}
+
+/// The desk, or 404 saying it is not configured.
+fn configured<S>(desk: &Option<Arc<Desk<S>>>, missing: &str) -> Result<Arc<Desk<S>>, ApiError> {
+    desk.clone()
+        .ok_or_else(|| ApiError::NotFound(missing.to_string()))
 }
 
 fn header(headers: &HeaderMap) -> impl Fn(&str) -> Option<String> + '_ {
@@ -111,54 +134,55 @@ async fn receive(
         }
     })?;
     let delivery = inbound.delivery_id.as_str();
-    if !state
-        .store
-        .record_inbound(source, delivery, state.clock.now())
-        .await
-        .map_err(writ_core::CoreError::from)?
-    {
+    let seen = state.store.inbound_seen(source, delivery).await;
+    if seen.map_err(writ_core::CoreError::from)? {
         tracing::info!(%source, %delivery, "replayed delivery ignored");
         return Ok(Json(serde_json::json!({ "outcome": "replay" })));
     }
-    let Some(ticket) = inbound.ticket else {
-        return Ok(Json(serde_json::json!({ "outcome": "ignored" })));
+    let answer = match inbound.ticket {
+        None => serde_json::json!({ "outcome": "ignored" }),
+        Some(ticket) => {
+            let intake = Intake::new(
+                state.store.clone(),
+                state.requests.clone(),
+                state.clock.clone(),
+            )
+            .counting_desk_approvals(count_approvals);
+            answer(intake.receive(ticket).await?)
+        }
     };
-    // A desk that sends the same ticket again under a new delivery id (a business rule run
-    // twice) still makes one request: the ticket's key is recorded like a delivery id.
-    let ticket_key = format!("ticket:{}", ticket.reference.key);
-    if !state
+    // Two deliveries of one id at once are both handled; the ticket's record keeps that
+    // harmless, so losing this race is not an error.
+    let recorded = state
         .store
-        .record_inbound(source, &ticket_key, state.clock.now())
-        .await
-        .map_err(writ_core::CoreError::from)?
-    {
-        tracing::info!(%source, %delivery, ticket = %ticket.reference.key, "ticket already received; ignored");
-        return Ok(Json(serde_json::json!({ "outcome": "duplicate" })));
+        .record_inbound(source, delivery, state.clock.now())
+        .await;
+    if !recorded.map_err(writ_core::CoreError::from)? {
+        tracing::info!(%source, %delivery, "delivery handled twice at once");
     }
-    let intake = Intake::new(
-        state.store.clone(),
-        state.requests.clone(),
-        state.clock.clone(),
-    )
-    .counting_desk_approvals(count_approvals);
-    match intake.receive(ticket).await {
-        Ok(Received::Submitted(submitted)) => Ok(Json(serde_json::json!({
+    Ok(Json(answer))
+}
+
+/// What the desk is answered: what became of its ticket.
+fn answer(received: Received) -> serde_json::Value {
+    match received {
+        Received::Submitted(submitted) => serde_json::json!({
             "outcome": "submitted",
             "request": submitted.request.number.to_string(),
             "status": submitted.request.status.as_str(),
-        }))),
-        Ok(Received::Refused(reason)) => Ok(Json(serde_json::json!({
+        }),
+        Received::Refused(reason) => serde_json::json!({
             "outcome": "refused",
             "reason": reason,
-        }))),
-        Err(err) => {
-            // Forgotten, so the desk's retry of this delivery is handled rather than ignored.
-            for key in [delivery, ticket_key.as_str()] {
-                if let Err(forget) = state.store.forget_inbound(source, key).await {
-                    tracing::error!(error = %forget, "could not forget a failed delivery");
-                }
-            }
-            Err(err.into())
-        }
+        }),
+        Received::Updated(request) => serde_json::json!({
+            "outcome": "updated",
+            "request": request.number.to_string(),
+            "status": request.status.as_str(),
+        }),
+        Received::Unchanged(why) => serde_json::json!({
+            "outcome": "unchanged",
+            "reason": why,
+        }),
     }
 }

@@ -1,5 +1,7 @@
 //! A Jira webhook delivery, verified and mapped. The payload is Jira Cloud's issue event:
-//! `{"timestamp": <ms>, "webhookEvent": "jira:issue_created", "issue": {"key", "fields": {…}}}`.
+//! `{"timestamp": <ms>, "webhookEvent": "jira:issue_created", "issue": {"key", "fields": {…}}}`;
+//! `jira:issue_updated` carries the whole issue too, and maps the same way (the intake tells
+//! a new ticket from an update by its key).
 
 use writ_core::intake::Ticket;
 use writ_domain::{ExternalRef, Timestamp};
@@ -15,8 +17,8 @@ pub const DELIVERY_HEADER: &str = "x-atlassian-webhook-identifier";
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature";
 
-/// Verifies a delivery (signature, then freshness) and maps an `issue_created` event to a
-/// ticket; other events carry none.
+/// Verifies a delivery (signature, then freshness) and maps an `issue_created` or
+/// `issue_updated` event to a ticket; other events carry none.
 pub fn accept(
     settings: &JiraSettings,
     header: impl Fn(&str) -> Option<String>,
@@ -44,7 +46,7 @@ pub fn accept(
     )?;
     let event = payload.get("webhookEvent").and_then(|e| e.as_str());
     let ticket = match event {
-        Some("jira:issue_created") => Some(ticket(settings, &payload)?),
+        Some("jira:issue_created" | "jira:issue_updated") => Some(ticket(settings, &payload)?),
         _ => None,
     };
     Ok(Inbound {

@@ -1,4 +1,4 @@
-//! Jira Cloud: `jira:issue_created` webhooks in (signed `X-Hub-Signature: sha256=<hex>`,
+//! Jira Cloud: `jira:issue_created` and `jira:issue_updated` webhooks in (signed `X-Hub-Signature: sha256=<hex>`,
 //! identified by `X-Atlassian-Webhook-Identifier`), and outcomes written back as comments in
 //! Atlassian Document Format, with a workflow transition found by name when configured.
 

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 /// One call the desk received.
 #[derive(Debug, Clone)]
 pub struct Call {
-    /// `comment`, `transition` or `patch`.
+    /// `comment`, `transition`, `patch`, `event` or `callback`.
     pub kind: &'static str,
     /// The issue key or record sys_id.
     pub key: String,
@@ -57,6 +57,7 @@ impl FakeDesk {
             .route("/rest/api/3/issue/{key}/comment", post(jira_comment))
             .route("/api/now/table/{table}/{sys_id}", patch(servicenow_patch))
             .route("/events", post(event_received))
+            .route("/callback", post(callback_received))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 unless_down,
@@ -204,14 +205,20 @@ async fn event_received(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let json = serde_json::from_slice(&body).unwrap_or_default();
-    record_raw(
-        &state,
-        "event",
-        String::new(),
-        &headers,
-        json,
-        body.to_vec(),
-    );
+    received(&state, "event", &headers, &body)
+}
+
+/// `POST /callback`: a generic desk's outcome note.
+async fn callback_received(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    received(&state, "callback", &headers, &body)
+}
+
+fn received(state: &Shared, kind: &'static str, headers: &HeaderMap, body: &[u8]) -> Response {
+    let json = serde_json::from_slice(body).unwrap_or_default();
+    record_raw(state, kind, String::new(), headers, json, body.to_vec());
     StatusCode::NO_CONTENT.into_response()
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_desk;
+pub mod jira;
 
 use std::sync::Arc;
 

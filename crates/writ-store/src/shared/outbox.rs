@@ -350,18 +350,20 @@ pub(super) async fn record_inbound(
     Ok(inserted.rows_affected() == 1)
 }
 
-/// Forgets an inbound delivery, so the sender's retry is handled (its handling failed).
-pub(super) async fn forget_inbound(
-    tx: &mut Connection,
+/// Whether `source` delivered `delivery` before.
+pub(super) async fn inbound_seen(
+    pool: &Pool,
     source: &str,
     delivery: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM inbound_deliveries WHERE source = $1 AND delivery_id = $2")
-        .bind(source)
-        .bind(delivery)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let seen: Option<i64> = sqlx::query_scalar(
+        "SELECT received_at FROM inbound_deliveries WHERE source = $1 AND delivery_id = $2",
+    )
+    .bind(source)
+    .bind(delivery)
+    .fetch_optional(pool)
+    .await?;
+    Ok(seen.is_some())
 }
 
 fn entry(row: OutboxRow) -> Result<OutboxEntry, StoreError> {

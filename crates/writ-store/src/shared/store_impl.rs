@@ -10,7 +10,8 @@ use writ_domain::{
     Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
     NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview, Principal,
     PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus, ReviewClosure,
-    ReviewId, System, SystemId, Timestamp, TokenHash,
+    ReviewId, System, SystemId, TicketFields, TicketId, TicketOutcome, TicketRecord, Timestamp,
+    TokenHash,
 };
 
 use crate::{
@@ -23,8 +24,8 @@ use crate::{
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
-    listing, notifications, outbox, removal, requests, reviews, revocation, routing, tokens,
-    transfer,
+    listing, notifications, outbox, removal, requests, reviews, revocation, routing, tickets,
+    tokens, transfer,
 };
 
 #[async_trait]
@@ -102,6 +103,7 @@ impl Store for Adapter {
             route,
             review,
             notify,
+            ticket,
         } = submission;
         let mut tx = self.write().await?;
         if let Some(decided_on) = decided_on {
@@ -109,6 +111,18 @@ impl Store for Adapter {
         }
         request.number = requests::next_number(&mut tx).await?;
         requests::insert(&mut tx, &request, &decision).await?;
+        if let Some(ticket) = ticket {
+            tickets::record(
+                &mut tx,
+                &TicketRecord {
+                    outcome: TicketOutcome::Submitted,
+                    request: Some(request.id),
+                    reason: None,
+                    ..ticket
+                },
+            )
+            .await?;
+        }
         if let Some(route) = route {
             request.assignee = routing::assign(&mut tx, request.id, &route, event.at).await?;
             request.sla_due = Some(route.sla_due);
@@ -977,6 +991,10 @@ impl Store for Adapter {
         outbox::undelivered(self.reads()).await
     }
 
+    async fn inbound_seen(&self, source: &str, delivery: &str) -> StoreResult<bool> {
+        outbox::inbound_seen(self.reads(), source, delivery).await
+    }
+
     async fn record_inbound(
         &self,
         source: &str,
@@ -989,22 +1007,21 @@ impl Store for Adapter {
         Ok(new)
     }
 
-    async fn forget_inbound(&self, source: &str, delivery: &str) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        outbox::forget_inbound(&mut tx, source, delivery).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn refuse_ticket(&self, ticket: ExternalRef, event: NewAuditEvent) -> StoreResult<()> {
+    async fn refuse_ticket(&self, ticket: TicketRecord, event: NewAuditEvent) -> StoreResult<()> {
         let mut tx = self.write().await?;
         let at = event.at;
+        let ticket = TicketRecord {
+            outcome: TicketOutcome::Rejected,
+            request: None,
+            ..ticket
+        };
+        tickets::record(&mut tx, &ticket).await?;
         let sealed = audit::append(&mut tx, vec![event]).await?;
         for event in &sealed {
             outbox::owe(
                 &mut tx,
                 writ_domain::outbox::TICKET_DESTINATION,
-                Some(&ticket),
+                Some(&ticket.reference),
                 None,
                 event.seq,
                 at,
@@ -1013,6 +1030,32 @@ impl Store for Adapter {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn ticket(&self, source: &str, key: &str) -> StoreResult<Option<TicketRecord>> {
+        tickets::get(self.reads(), source, key).await
+    }
+
+    async fn save_ticket_fields(
+        &self,
+        ticket: ExternalRef,
+        fields: TicketFields,
+        event: NewAuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        tickets::save_fields(&mut tx, &ticket, &fields, event.at).await?;
+        audit::append(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn tickets_page(
+        &self,
+        outcome: Option<TicketOutcome>,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> StoreResult<Vec<TicketRecord>> {
+        tickets::page(self.reads(), outcome, after, limit).await
     }
 }
 

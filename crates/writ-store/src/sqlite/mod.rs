@@ -79,6 +79,8 @@ mod routing;
 mod schema;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
+#[path = "../shared/tickets.rs"]
+mod tickets;
 #[path = "../shared/tokens.rs"]
 mod tokens;
 #[path = "../shared/transfer.rs"]

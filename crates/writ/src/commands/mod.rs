@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod policy;
 pub(crate) mod reconcile;
 pub(crate) mod serve;
+pub mod ticket;
 pub mod token;
 
 use anyhow::Context;
@@ -19,7 +20,7 @@ use writ_store::{OpenMode, SchemaStatus, Store, redact};
 use crate::cli::{
     AuditCommand, BenchCommand, CatalogCommand, Cli, Command, CredentialCommand, EvidenceCommand,
     FindingCommand, GrantCommand, IdentityCommand, KeysCommand, OutboxCommand, PolicyCommand,
-    TokenCommand,
+    TicketCommand, TokenCommand,
 };
 use crate::config::Config;
 
@@ -128,6 +129,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox {
             command: OutboxCommand::Redeliver(args),
         } => outbox::redeliver(&config, args).await,
+        Command::Ticket {
+            command: TicketCommand::List(args),
+        } => ticket::list(&config, args).await,
         Command::Credential {
             command:
                 CredentialCommand::Reveal {

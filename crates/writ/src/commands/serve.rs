@@ -18,6 +18,7 @@ use writ_core::tokens::Tokens;
 use writ_core::{Clock, SystemClock};
 use writ_server::AppState;
 use writ_servicedesk::events::WebhookSender;
+use writ_servicedesk::generic::GenericDesk;
 use writ_servicedesk::jira::JiraDesk;
 use writ_servicedesk::servicenow::ServiceNowDesk;
 use writ_store::{OpenMode, redact};
@@ -349,6 +350,10 @@ fn outbox_worker(
     if let Some(now) = &config.servicedesk.servicenow {
         let desk = ServiceNowDesk::new(now.settings.clone());
         worker = worker.with_desk(now.settings.name.clone(), Arc::new(desk));
+    }
+    if let Some(generic) = &config.servicedesk.generic {
+        let desk = GenericDesk::new(generic.settings.clone());
+        worker = worker.with_desk(generic.settings.name.clone(), Arc::new(desk));
     }
     for endpoint in &config.event_endpoints {
         let sender = WebhookSender::new(endpoint.clone());

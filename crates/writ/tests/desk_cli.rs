@@ -1,12 +1,12 @@
 //! `writ outbox list|redeliver`: a dead-lettered ticket note is listed with its error and sent
-//! again, on SQLite and PostgreSQL.
+//! again; `writ ticket list --rejected` lists the refused ticket with its reason. On SQLite and
+//! PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{ExternalRef, Timestamp};
+use writ_domain::Timestamp;
 use writ_store::ClaimRequest;
 use writ_testkit::TestDb;
 
@@ -27,14 +27,7 @@ async fn a_dead_letter_is_listed_with_its_error_and_sent_again() {
     for db in TestDb::each().await {
         let store = db.store();
         let now = Timestamp::now_utc();
-        let ticket = ExternalRef {
-            system: "jira".into(),
-            key: "OPS-5".into(),
-            url: None,
-        };
-        let refused = NewAuditEvent::new(now, Actor::system("jira"), "ticket.refused")
-            .subject(SubjectRef::new("ticket", "jira:OPS-5"));
-        store.refuse_ticket(ticket, refused).await.unwrap();
+        writ_testkit::refuse_ticket(&*store, "OPS-5", now).await;
         let claim = ClaimRequest {
             worker: "test",
             now,
@@ -47,6 +40,21 @@ async fn a_dead_letter_is_listed_with_its_error_and_sent_again() {
             .outbox_failed(entry.id, error, None, now)
             .await
             .unwrap();
+
+        let rejected = writ(&db, &["ticket", "list", "--rejected"]);
+        assert!(
+            rejected.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rejected.stderr)
+        );
+        let listed = stdout(&rejected);
+        assert!(listed.contains("jira:OPS-5"), "{listed}");
+        assert!(listed.contains("rejected"), "{listed}");
+        assert!(listed.contains("is not a catalog entitlement"), "{listed}");
+        let json = stdout(&writ(&db, &["ticket", "list", "--json"]));
+        let ticket: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+        assert_eq!(ticket["reference"]["key"], "OPS-5");
+        assert_eq!(ticket["outcome"], "rejected");
 
         let dead = writ(&db, &["outbox", "list", "--state", "dead"]);
         assert!(

@@ -1,19 +1,27 @@
 //! Tickets in: a service-desk ticket, parsed by its desk's adapter into a [`Ticket`], becomes
 //! a governed request only if it names a catalog entitlement, a registered identity and a
 //! known reporter. Anything else is refused, with the reason owed to the ticket as a note:
-//! free text never becomes access. Approvals recorded in the desk are kept as evidence, and
-//! count as writ approvals only if configured and only as far as writ's policy lets each
-//! approver decide.
+//! free text never becomes access. Every ticket is recorded (refused ones too) in the
+//! transaction that submits or refuses it, and that record keys the ticket, so a ticket
+//! delivered again (a desk's update, a retry after a crash, two deliveries at once) never
+//! makes a second request: it is an update. An update takes in a refused ticket again (its
+//! fields may be fixed), and takes the desk approvals newly present on a ticket whose request
+//! waits for approval; anything else about it changes nothing.
 
 use std::sync::Arc;
 
+mod approvals;
+
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
-use writ_domain::{ApprovalDecision, ExternalRef, Principal, RequestKind, RequestStatus, Ttl};
-use writ_store::Store;
+use writ_domain::{
+    ExternalRef, Principal, Request, RequestKind, RequestStatus, TicketFields, TicketOutcome,
+    TicketRecord, Ttl,
+};
+use writ_store::{Store, StoreError};
 
 use crate::Clock;
 use crate::error::CoreError;
-use crate::requests::{Decide, NewRequest, Requests, Submitted};
+use crate::requests::{NewRequest, Requests, Submitted};
 
 /// A person as a desk names them: by e-mail, by the identity provider's subject, or both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +40,16 @@ impl std::fmt::Display for PersonRef {
             .or(self.external_id.as_deref())
             .unwrap_or("nobody");
         write!(f, "`{shown}`")
+    }
+}
+
+impl PersonRef {
+    /// How the desk named them, as recorded: the e-mail, else the external id.
+    pub fn named(&self) -> String {
+        self.email
+            .clone()
+            .or_else(|| self.external_id.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -59,8 +77,14 @@ pub struct Ticket {
 pub enum Received {
     /// It became a request (which policy may still have rejected).
     Submitted(Box<Submitted>),
-    /// It could not become one; the reason is owed to the ticket.
+    /// It could not become one; the reason is owed to the ticket (and was written back,
+    /// unless the ticket had been refused for that same reason before).
     Refused(String),
+    /// A ticket that made a request before: the desk approvals newly present on it were
+    /// taken. The request as it stands after them.
+    Updated(Box<Request>),
+    /// A ticket that made a request before, whose delivery changes nothing; why.
+    Unchanged(String),
 }
 
 /// The ticket intake of one desk.
@@ -90,22 +114,104 @@ impl Intake {
         self
     }
 
-    /// Turns `ticket` into a request, or refuses it with its reason owed to the ticket.
+    /// Turns `ticket` into a request, refuses it with its reason owed to the ticket, or, for
+    /// a ticket that made a request before, takes it as an update.
     #[tracing::instrument(skip_all, fields(desk = %ticket.reference.system, ticket = %ticket.reference.key))]
     pub async fn receive(&self, ticket: Ticket) -> Result<Received, CoreError> {
-        let new = match self.map(&ticket).await? {
+        let known = self.known(&ticket.reference).await?;
+        if let Some(known) = known
+            .as_ref()
+            .filter(|k| k.outcome == TicketOutcome::Submitted)
+        {
+            return self.update(&ticket, known).await;
+        }
+        match self.take_in(&ticket, known).await {
+            Err(CoreError::Store(taken @ StoreError::TicketTaken { .. })) => {
+                tracing::info!("another delivery of this ticket made its request first");
+                // Not yet visible when that delivery's write still waits for its commit: the
+                // desk is answered 409 and its retry is an update.
+                match self.known(&ticket.reference).await? {
+                    Some(known) => self.update(&ticket, &known).await,
+                    None => Err(taken.into()),
+                }
+            }
+            received => received,
+        }
+    }
+
+    async fn known(&self, reference: &ExternalRef) -> Result<Option<TicketRecord>, CoreError> {
+        Ok(self.store.ticket(&reference.system, &reference.key).await?)
+    }
+
+    /// A new ticket, or one refused before: submitted as a request if it maps to one, else
+    /// refused.
+    async fn take_in(
+        &self,
+        ticket: &Ticket,
+        known: Option<TicketRecord>,
+    ) -> Result<Received, CoreError> {
+        // A row received before keeps its id and time of arrival.
+        let record = TicketRecord::received(
+            ticket.reference.clone(),
+            ticket.reporter.named(),
+            TicketFields {
+                entitlement: ticket.entitlement.clone(),
+                identity: ticket.identity.clone(),
+                ttl: ticket.ttl.clone(),
+                justification: ticket.justification.clone(),
+                approvers: Vec::new(),
+            },
+            self.clock.now(),
+        );
+        let new = match self.map(ticket).await? {
             Ok(new) => new,
-            Err(reason) => return self.refuse(&ticket, reason).await,
+            Err(reason) => return self.refuse(ticket, record, known, reason).await,
         };
-        let submitted = match self.requests.submit(new).await {
+        let submitted = match self.requests.submit_ticket(new, record.clone()).await {
             Ok(submitted) => submitted,
             Err(CoreError::Invalid(reason) | CoreError::NotFound { what: reason }) => {
-                return self.refuse(&ticket, reason).await;
+                return self.refuse(ticket, record, known, reason).await;
             }
             Err(err) => return Err(err),
         };
-        self.keep_desk_approvals(&ticket, &submitted).await?;
+        self.take_approvals(ticket, &submitted.request, record.fields)
+            .await?;
         Ok(Received::Submitted(Box::new(submitted)))
+    }
+
+    /// A ticket that made a request: desk approvals newly present are taken while the request
+    /// waits for approval; nothing else on the ticket changes the request.
+    async fn update(&self, ticket: &Ticket, known: &TicketRecord) -> Result<Received, CoreError> {
+        let request = known.request.ok_or_else(|| {
+            CoreError::Internal(format!("ticket `{}` has no request", known.reference.key))
+        })?;
+        let current = |request| async move {
+            self.store
+                .request(request)
+                .await?
+                .map(|(request, _)| request)
+                .ok_or_else(|| CoreError::not_found(format!("request `{request}`")))
+        };
+        let before = current(request).await?;
+        if before.status != RequestStatus::PendingApproval {
+            tracing::info!(request = %before.number, status = %before.status, "ticket update ignored: its request is past approval");
+            return Ok(Received::Unchanged(format!(
+                "{} is {}: a ticket update changes it only while it waits for approval",
+                before.number, before.status
+            )));
+        }
+        if self
+            .take_approvals(ticket, &before, known.fields.clone())
+            .await?
+            == 0
+        {
+            tracing::info!(request = %before.number, "ticket update ignored: no new desk approval");
+            return Ok(Received::Unchanged(format!(
+                "{} waits for approval; the update carries no new desk approval",
+                before.number
+            )));
+        }
+        Ok(Received::Updated(Box::new(current(request).await?)))
     }
 
     /// The request a ticket maps to, or why it maps to none.
@@ -189,7 +295,20 @@ impl Intake {
         Ok(found.filter(|p| p.active))
     }
 
-    async fn refuse(&self, ticket: &Ticket, reason: String) -> Result<Received, CoreError> {
+    /// Refuses a ticket, recording it as `rejected` and owing it a note with the reason;
+    /// refused before for that same reason, it was told already and nothing is written.
+    async fn refuse(
+        &self,
+        ticket: &Ticket,
+        record: TicketRecord,
+        known: Option<TicketRecord>,
+        reason: String,
+    ) -> Result<Received, CoreError> {
+        if known.and_then(|k| k.reason).as_deref() == Some(reason.as_str()) {
+            // A desk may send an update for writ's own note: telling it again would loop.
+            tracing::info!(%reason, "ticket still refused for the same reason; not told again");
+            return Ok(Received::Refused(reason));
+        }
         tracing::info!(%reason, "ticket refused");
         let event = NewAuditEvent::new(
             self.clock.now(),
@@ -206,70 +325,8 @@ impl Intake {
             "reason": reason,
         }));
         self.store
-            .refuse_ticket(ticket.reference.clone(), event)
+            .refuse_ticket(record.refused(reason.clone()), event)
             .await?;
         Ok(Received::Refused(reason))
-    }
-
-    /// Keeps the desk's approvals as evidence on the request and, if configured, offers each
-    /// to writ as that approver's decision; policy refuses those not eligible.
-    async fn keep_desk_approvals(
-        &self,
-        ticket: &Ticket,
-        submitted: &Submitted,
-    ) -> Result<(), CoreError> {
-        if ticket.approvers.is_empty() {
-            return Ok(());
-        }
-        let request = &submitted.request;
-        let mut resolved = Vec::new();
-        for person in &ticket.approvers {
-            resolved.push((person, self.principal(person).await?));
-        }
-        let event = NewAuditEvent::new(
-            self.clock.now(),
-            Actor::system(&ticket.reference.system),
-            "ticket.approvals_received",
-        )
-        .subject(SubjectRef::new("request", request.id))
-        .data(serde_json::json!({
-            "ticket": ticket.reference.key,
-            "approvers": resolved.iter().map(|(person, principal)| serde_json::json!({
-                "desk": person.to_string(),
-                "principal": principal.as_ref().map(|p| p.id.to_string()),
-            })).collect::<Vec<_>>(),
-            "counted": self.count_desk_approvals,
-        }));
-        self.store.append_audit(vec![event]).await?;
-        if !self.count_desk_approvals || request.status != RequestStatus::PendingApproval {
-            return Ok(());
-        }
-        let Some(plan_hash) = request.plan_hash else {
-            return Ok(());
-        };
-        for principal in resolved.into_iter().filter_map(|(_, p)| p) {
-            let decided = self
-                .requests
-                .decide(Decide {
-                    approver: principal.id,
-                    request: request.id,
-                    decision: ApprovalDecision::Approve,
-                    reason: Some(format!(
-                        "approved in {} ticket {}",
-                        ticket.reference.system, ticket.reference.key
-                    )),
-                    plan_hash,
-                })
-                .await;
-            match decided {
-                Ok(_) => {}
-                // Refusals are audited by `decide`; the desk approval stays evidence only.
-                Err(CoreError::Refused(_) | CoreError::Forbidden(_) | CoreError::Invalid(_)) => {
-                    tracing::info!(approver = %principal.email, "desk approval not counted: writ's policy does not let this approver decide");
-                }
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
     }
 }
