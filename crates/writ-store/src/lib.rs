@@ -423,8 +423,12 @@ pub trait Store: CampaignStore + Send + Sync + 'static {
     /// The newest audit event's seq and hash, or `None` for an empty log.
     async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>>;
 
-    /// The whole catalog and inventory (for planning `writ apply`; small by nature).
+    /// The whole catalog and inventory (for planning `writ apply`). Its identities grow with
+    /// the inventory: what needs a part of the catalog reads that part.
     async fn catalog(&self) -> StoreResult<Catalog>;
+
+    /// Every SoD rule (few by nature).
+    async fn sod_rules(&self) -> StoreResult<Vec<SodRule>>;
 
     /// Writes `changes` (upserts by id, parents first) and their audit `events` in one
     /// transaction: all of it or nothing.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use writ_connect::ConnectorError;
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
 use writ_domain::{FindingKind, Name, RemediationMode, RequestNumber, System, Timestamp};
-use writ_store::{ReconciliationRun, SeenFinding, Store, StoreError};
+use writ_store::{EntitlementFilter, ReconciliationRun, SeenFinding, Store, StoreError};
 
 use crate::Clock;
 use crate::error::CoreError;
@@ -29,6 +29,9 @@ use self::sorted::{SortError, SortedLive};
 
 /// Findings recorded per store transaction.
 const FINDINGS_BATCH: usize = 2_000;
+
+/// Systems or entitlements read per page of the catalog.
+const PAGE: u32 = 500;
 
 /// How often systems are reconciled when nothing else is configured.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3600);
@@ -179,7 +182,7 @@ impl Reconciler {
             .map(|run| (run.system, run.finished_at))
             .collect();
         let mut done = Vec::new();
-        for system in self.store.catalog().await?.systems {
+        for system in self.systems().await? {
             let due = last
                 .get(&system.id)
                 .is_none_or(|at| now.since(*at) >= self.settings.interval(&system.name));
@@ -285,17 +288,42 @@ impl Reconciler {
         })
     }
 
-    /// The entitlements of `system` by key, and the SoD rules it can break on its own.
+    /// Every system, read a page at a time.
+    pub async fn systems(&self) -> Result<Vec<System>, CoreError> {
+        let mut systems: Vec<System> = Vec::new();
+        loop {
+            let after = systems.last().map(|s| s.name.to_string());
+            let page = self.store.systems_page(after, PAGE).await?;
+            let full = page.len() == PAGE as usize;
+            systems.extend(page);
+            if !full {
+                return Ok(systems);
+            }
+        }
+    }
+
+    /// The entitlements of `system` by key, and the SoD rules it can break on its own. Read
+    /// narrowly: the whole catalog holds every identity, which grows with the inventory.
     async fn catalog_of(&self, system: &System) -> Result<Catalog, ReconcileError> {
-        let catalog = self.store.catalog().await?;
-        let entitlements: HashMap<String, _> = catalog
-            .entitlements
-            .iter()
-            .filter(|e| e.system == system.id)
-            .map(|e| (e.key.to_string(), e.id))
-            .collect();
-        let sod_rules = catalog
-            .sod_rules
+        let mut entitlements: HashMap<String, _> = HashMap::new();
+        let mut after = None;
+        loop {
+            let filter = EntitlementFilter {
+                system: Some(system.id),
+                after,
+            };
+            let page = self.store.entitlements_page(filter, PAGE).await?;
+            after = page.last().map(|e| e.id);
+            let full = page.len() == PAGE as usize;
+            entitlements.extend(page.into_iter().map(|e| (e.key.to_string(), e.id)));
+            if !full {
+                break;
+            }
+        }
+        let sod_rules = self
+            .store
+            .sod_rules()
+            .await?
             .into_iter()
             .filter(|rule| {
                 rule.entitlements

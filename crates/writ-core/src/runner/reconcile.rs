@@ -21,25 +21,22 @@ impl JobRunner {
             None => Err(ExecuteError::Target(ConnectorError::Permanent(
                 "this runner has no reconciler".into(),
             ))),
-            Some(reconciler) => {
-                let catalog = self.store.catalog().await?;
-                match catalog.systems.iter().find(|s| s.id == system) {
-                    None => Err(ExecuteError::Target(ConnectorError::Permanent(format!(
-                        "system {system} not found"
-                    )))),
-                    Some(found) => reconciler
-                        .reconcile(found, &|_| {})
-                        .await
-                        .map(|_| ())
-                        .map_err(|err| match err {
-                            ReconcileError::Target(err) => ExecuteError::Target(err),
-                            ReconcileError::Sort(err) => {
-                                ExecuteError::Target(ConnectorError::Transient(err.to_string()))
-                            }
-                            ReconcileError::Core(err) => ExecuteError::Core(err),
-                        }),
-                }
-            }
+            Some(reconciler) => match self.store.system(system).await? {
+                None => Err(ExecuteError::Target(ConnectorError::Permanent(format!(
+                    "system {system} not found"
+                )))),
+                Some(found) => reconciler
+                    .reconcile(&found, &|_| {})
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| match err {
+                        ReconcileError::Target(err) => ExecuteError::Target(err),
+                        ReconcileError::Sort(err) => {
+                            ExecuteError::Target(ConnectorError::Transient(err.to_string()))
+                        }
+                        ReconcileError::Core(err) => ExecuteError::Core(err),
+                    }),
+            },
         };
         self.settle(job, lease, outcome, |error| async move {
             tracing::error!(%system, %error, "reconciliation given up");

@@ -10,8 +10,8 @@ use writ_domain::{
     Finding, FindingId, Grant, GrantId, Identity, IdentityId, JobId, NewNotification, Notification,
     NotificationId, OutboxEntry, OutboxId, OutboxState, PlanHash, PostUseReview, Principal,
     PrincipalId, Request, RequestId, RequestKind, RequestNumber, RequestStatus, ReviewClosure,
-    ReviewId, System, SystemId, TicketFields, TicketId, TicketOutcome, TicketRecord, Timestamp,
-    TokenHash,
+    ReviewId, SodRule, System, SystemId, TicketFields, TicketId, TicketOutcome, TicketRecord,
+    Timestamp, TokenHash,
 };
 
 use crate::{
@@ -60,6 +60,10 @@ impl Store for Adapter {
 
     async fn catalog(&self) -> StoreResult<Catalog> {
         catalog::load(self.reads()).await
+    }
+
+    async fn sod_rules(&self) -> StoreResult<Vec<SodRule>> {
+        catalog::all_sod_rules(&mut *self.reads().acquire().await?).await
     }
 
     async fn apply_catalog(

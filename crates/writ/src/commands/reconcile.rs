@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use writ_connect::{ProcessEnv, Registry};
 use writ_core::SystemClock;
@@ -38,19 +38,17 @@ pub(crate) fn reconciler(config: &Config, store: Arc<dyn Store>) -> anyhow::Resu
 pub async fn run(config: &Config, system: Option<&str>) -> anyhow::Result<()> {
     let (store, _) = super::open_store(config, OpenMode::Existing).await?;
     let reconciler = reconciler(config, store.clone())?;
-    let catalog = store.catalog().await?;
-    let systems: Vec<_> = catalog
-        .systems
-        .iter()
-        .filter(|s| system.is_none_or(|name| s.name.as_str() == name))
-        .collect();
-    if let Some(name) = system
-        && systems.is_empty()
-    {
-        bail!("no system named `{name}`");
-    }
+    let systems = match system {
+        Some(name) => vec![
+            store
+                .system_named(name)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no system named `{name}`"))?,
+        ],
+        None => reconciler.systems().await?,
+    };
     let mut done = Vec::new();
-    for system in systems {
+    for system in &systems {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
