@@ -1063,10 +1063,10 @@ impl Store for Adapter {
     }
 }
 
-/// The assignment of a request's first stage, recorded with its submission.
 /// Resolved findings named in a `reconciliation.finished` event (the rest are counted).
 const RESOLVED_IDS_IN_EVENT: usize = 1_000;
 
+/// The assignment of a request's first stage, recorded with its submission.
 fn with_route(event: NewAuditEvent, request: &Request) -> NewAuditEvent {
     event
         .data_field("assignee", request.assignee.map(|p| p.to_string()))
