@@ -2,6 +2,7 @@
 //! `figure_name: value unit`, so scripts can read them. Run them on a release build.
 
 pub mod audit;
+pub mod cpu;
 pub mod evidence;
 pub mod expiry;
 pub mod http;
