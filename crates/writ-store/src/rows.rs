@@ -5,10 +5,13 @@
 
 use writ_domain::audit::{Actor, AuditEvent, AuditHash, NewAuditEvent, SubjectRef};
 use writ_domain::job::{ClaimedJob, Job, JobPayload, Lease};
-use writ_domain::{JobId, Timestamp};
+use writ_domain::{
+    EntitlementId, IdentityId, JobId, PlanHash, PrincipalId, Request, RequestId, RequestNumber,
+    Timestamp,
+};
 
-use crate::JobFailure;
 use crate::error::StoreError;
+use crate::{JobFailure, RequestDecision};
 
 /// `seq, at, actor, action, subjects, data, prev_hash, hash`
 pub(crate) type AuditRow = (i64, i64, String, String, String, String, Vec<u8>, Vec<u8>);
@@ -205,7 +208,26 @@ pub(crate) enum Arg {
     Int(i64),
     /// Text (a status, a name).
     Text(String),
+    /// Bytes (a hash).
+    Bytes(Vec<u8>),
 }
+
+/// `query` (a sqlx `query`, `query_as` or `query_scalar`) with `args` bound in order.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::rows::Arg::Uuid(value) => query.bind(value),
+                $crate::rows::Arg::Int(value) => query.bind(value),
+                $crate::rows::Arg::Text(value) => query.bind(value),
+                $crate::rows::Arg::Bytes(value) => query.bind(value),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_args;
 
 /// The `WHERE` clauses of a filtered list and the values they bind, numbered in order.
 #[derive(Debug, Default)]
@@ -252,4 +274,107 @@ impl Filters {
         };
         (sql, self.args)
     }
+}
+
+/// A request row's columns as stored, before they are checked.
+pub(crate) struct RequestColumns {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) number: i64,
+    pub(crate) kind: String,
+    pub(crate) requester_id: uuid::Uuid,
+    pub(crate) identity_id: uuid::Uuid,
+    pub(crate) entitlement_id: Option<uuid::Uuid>,
+    pub(crate) justification: String,
+    pub(crate) requested_ttl_secs: Option<i64>,
+    pub(crate) requested_end: Option<i64>,
+    pub(crate) new_owner_id: Option<uuid::Uuid>,
+    pub(crate) category: String,
+    pub(crate) status: String,
+    pub(crate) plan_hash: Option<Vec<u8>>,
+    pub(crate) decision: String,
+    pub(crate) policy_set_hash: String,
+    pub(crate) external_ref: Option<String>,
+    pub(crate) sla_due: Option<i64>,
+    pub(crate) assignee_id: Option<uuid::Uuid>,
+    pub(crate) escalation: i32,
+    pub(crate) created_at: i64,
+}
+
+/// Reads [`RequestColumns`] by name with `$get`: sqlx's `try_get` or rusqlite's `get`, whose
+/// errors both convert into [`StoreError`].
+macro_rules! request_columns {
+    ($row:expr, $get:ident) => {
+        $crate::rows::RequestColumns {
+            id: $row.$get("id")?,
+            number: $row.$get("number")?,
+            kind: $row.$get("kind")?,
+            requester_id: $row.$get("requester_id")?,
+            identity_id: $row.$get("identity_id")?,
+            entitlement_id: $row.$get("entitlement_id")?,
+            justification: $row.$get("justification")?,
+            requested_ttl_secs: $row.$get("requested_ttl_secs")?,
+            requested_end: $row.$get("requested_end")?,
+            new_owner_id: $row.$get("new_owner_id")?,
+            category: $row.$get("category")?,
+            status: $row.$get("status")?,
+            plan_hash: $row.$get("plan_hash")?,
+            decision: $row.$get("decision")?,
+            policy_set_hash: $row.$get("policy_set_hash")?,
+            external_ref: $row.$get("external_ref")?,
+            sla_due: $row.$get("sla_due")?,
+            assignee_id: $row.$get("assignee_id")?,
+            escalation: $row.$get("escalation")?,
+            created_at: $row.$get("created_at")?,
+        }
+    };
+}
+pub(crate) use request_columns;
+
+/// A stored request number, which must be positive.
+pub(crate) fn request_number(n: i64) -> Result<RequestNumber, StoreError> {
+    let n = u64::try_from(n).map_err(|e| StoreError::corrupt("request number", e))?;
+    RequestNumber::new(n).map_err(|e| StoreError::corrupt("request number", e))
+}
+
+/// A request and the decision it was submitted under, from its stored columns.
+pub(crate) fn request_from(
+    columns: RequestColumns,
+) -> Result<(Request, RequestDecision), StoreError> {
+    let what = format!("request {}", columns.id);
+    let what = what.as_str();
+    let request = Request {
+        id: RequestId::from_uuid(columns.id),
+        number: request_number(columns.number)?,
+        kind: parsed(what, &columns.kind)?,
+        requester: PrincipalId::from_uuid(columns.requester_id),
+        identity: IdentityId::from_uuid(columns.identity_id),
+        entitlement: columns.entitlement_id.map(EntitlementId::from_uuid),
+        justification: columns.justification,
+        requested_ttl: columns
+            .requested_ttl_secs
+            .map(|secs| ttl(what, secs))
+            .transpose()?,
+        requested_end: columns.requested_end.map(Timestamp::from_micros),
+        new_owner: columns.new_owner_id.map(PrincipalId::from_uuid),
+        category: parsed(what, &columns.category)?,
+        status: parsed(what, &columns.status)?,
+        plan_hash: columns
+            .plan_hash
+            .map(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).map(PlanHash::from_bytes))
+            .transpose()
+            .map_err(|e| StoreError::corrupt(what, e))?,
+        external_ref: columns
+            .external_ref
+            .map(|text| from_json(what, &text))
+            .transpose()?,
+        created_at: Timestamp::from_micros(columns.created_at),
+        sla_due: columns.sla_due.map(Timestamp::from_micros),
+        assignee: columns.assignee_id.map(PrincipalId::from_uuid),
+        escalation: u32::try_from(columns.escalation).map_err(|e| StoreError::corrupt(what, e))?,
+    };
+    let decision = RequestDecision {
+        record: from_json(what, &columns.decision)?,
+        policy_set_hash: columns.policy_set_hash,
+    };
+    Ok((request, decision))
 }

@@ -5,6 +5,7 @@
 //! transaction-scoped advisory lock; job claims use `FOR UPDATE SKIP LOCKED`.
 
 mod governed;
+mod lookups;
 mod scan;
 
 /// What the shared queries are compiled against (see the crate docs).
@@ -12,6 +13,9 @@ type Db = sqlx::Postgres;
 type Connection = PgConnection;
 type Pool = PgPool;
 type Adapter = PgStore;
+
+/// The extended protocol takes one statement per query (see `statements`).
+const ONE_TRIP: bool = false;
 
 /// Claims skip rows another worker has locked, so concurrent claimers never share a job.
 macro_rules! claim_lock {
@@ -74,6 +78,8 @@ mod revocation;
 mod routing;
 #[path = "../shared/schema.rs"]
 mod schema;
+#[path = "../shared/statements.rs"]
+mod statements;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
 #[path = "../shared/tickets.rs"]

@@ -9,7 +9,7 @@ use crate::rows::{from_json, parsed, to_json};
 
 use super::{Connection, Pool};
 
-type ApprovalRow = (
+pub(super) type ApprovalRow = (
     uuid::Uuid,
     String,
     uuid::Uuid,
@@ -25,33 +25,35 @@ pub(super) async fn for_request(
     pool: &Pool,
     request: RequestId,
 ) -> Result<Vec<Approval>, StoreError> {
-    let rows: Vec<ApprovalRow> = sqlx::query_as(
-        "SELECT id, stage, approver_id, decision, reason, plan_hash, policy_ids, at FROM approvals \
-         WHERE request_id = $1 ORDER BY at, stage_index",
-    )
-    .bind(request.as_uuid())
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<ApprovalRow> = sqlx::query_as(FOR_REQUEST)
+        .bind(request.as_uuid())
+        .fetch_all(pool)
+        .await?;
     rows.into_iter()
-        .map(
-            |(id, stage, approver, decision, reason, plan_hash, policy_ids, at)| {
-                let what = "approval";
-                Ok(Approval {
-                    id: ApprovalId::from_uuid(id),
-                    request,
-                    stage: parsed(what, &stage)?,
-                    approver: PrincipalId::from_uuid(approver),
-                    decision: parsed(what, &decision)?,
-                    reason,
-                    at: Timestamp::from_micros(at),
-                    plan_hash: <[u8; 32]>::try_from(plan_hash.as_slice())
-                        .map(PlanHash::from_bytes)
-                        .map_err(|e| StoreError::corrupt(what, e))?,
-                    policy_ids: from_json(what, &policy_ids)?,
-                })
-            },
-        )
+        .map(|row| approval_from(request, row))
         .collect()
+}
+
+/// The decisions recorded on request `$1`, as [`ApprovalRow`]s in stage order then time.
+pub(super) const FOR_REQUEST: &str = "SELECT id, stage, approver_id, decision, reason, \
+    plan_hash, policy_ids, at FROM approvals WHERE request_id = $1 ORDER BY at, stage_index";
+
+pub(super) fn approval_from(request: RequestId, row: ApprovalRow) -> Result<Approval, StoreError> {
+    let (id, stage, approver, decision, reason, plan_hash, policy_ids, at) = row;
+    let what = "approval";
+    Ok(Approval {
+        id: ApprovalId::from_uuid(id),
+        request,
+        stage: parsed(what, &stage)?,
+        approver: PrincipalId::from_uuid(approver),
+        decision: parsed(what, &decision)?,
+        reason,
+        at: Timestamp::from_micros(at),
+        plan_hash: <[u8; 32]>::try_from(plan_hash.as_slice())
+            .map(PlanHash::from_bytes)
+            .map_err(|e| StoreError::corrupt(what, e))?,
+        policy_ids: from_json(what, &policy_ids)?,
+    })
 }
 
 /// Records a decision on stage `stage_index` and moves the request to `status`, provided it is

@@ -3,8 +3,9 @@
 use writ_domain::audit::{AuditEvent, AuditHash, NewAuditEvent};
 
 use crate::error::StoreError;
-use crate::rows::{self, AuditRow, audit_columns};
+use crate::rows::{self, Arg, AuditRow, audit_columns};
 
+use super::statements::Statements;
 use super::{Connection, Db, Pool};
 
 /// Appends `events` after the current head. The backend's `lock_audit` serialises appenders
@@ -18,33 +19,35 @@ pub(super) async fn append(
     super::lock_audit(&mut *tx).await?;
     let (mut seq, mut prev) = head(&mut *tx).await?.unwrap_or((0, AuditHash::GENESIS));
     let mut sealed = Vec::with_capacity(events.len());
+    let mut inserts = Statements::default();
     for event in events {
         seq += 1;
         let event = event.seal(seq, prev);
         prev = event.hash;
-        sqlx::query(
+        inserts.push(
             "INSERT INTO audit_events (seq, at, actor, action, subjects, data, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(seq as i64)
-        .bind(event.at.as_micros())
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(rows::subjects_text(&event))
-        .bind(&event.data)
-        .bind(&event.prev_hash.0[..])
-        .bind(&event.hash.0[..])
-        .execute(&mut *tx)
-        .await?;
+            vec![
+                Arg::Int(seq as i64),
+                Arg::Int(event.at.as_micros()),
+                Arg::Text(event.actor.clone()),
+                Arg::Text(event.action.clone()),
+                Arg::Text(rows::subjects_text(&event)),
+                Arg::Text(event.data.clone()),
+                Arg::Bytes(event.prev_hash.0.to_vec()),
+                Arg::Bytes(event.hash.0.to_vec()),
+            ],
+        );
         sealed.push(event);
     }
-    index_subjects(tx, &sealed).await?;
-    super::outbox::owe_ticket_notes(tx, &sealed).await?;
+    index_subjects(&mut inserts, &sealed);
+    super::outbox::owe_ticket_notes(&mut inserts, &sealed);
+    inserts.run(tx).await?;
     Ok(sealed)
 }
 
 /// Records which things each event touches, in one statement for the whole batch.
-async fn index_subjects(tx: &mut Connection, events: &[AuditEvent]) -> Result<(), StoreError> {
+fn index_subjects(inserts: &mut Statements, events: &[AuditEvent]) {
     let mut pairs: Vec<(&str, i64)> = events
         .iter()
         .flat_map(|e| e.subjects.iter().map(move |s| (s.as_str(), e.seq as i64)))
@@ -55,19 +58,16 @@ async fn index_subjects(tx: &mut Connection, events: &[AuditEvent]) -> Result<()
     for chunk in pairs.chunks(1000) {
         // Placeholders only: the text depends on nothing but the number of pairs.
         let mut sql = String::from("INSERT INTO audit_subjects (subject, seq) VALUES ");
-        for i in 0..chunk.len() {
+        let mut args = Vec::with_capacity(2 * chunk.len());
+        for (i, (subject, seq)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
             sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+            args.extend([Arg::Text((*subject).to_string()), Arg::Int(*seq)]);
         }
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (subject, seq) in chunk {
-            insert = insert.bind(*subject).bind(*seq);
-        }
-        insert.execute(&mut *tx).await?;
+        inserts.push(sql, args);
     }
-    Ok(())
 }
 
 pub(super) async fn page(

@@ -8,7 +8,7 @@ use writ_domain::{
 };
 
 use crate::error::StoreError;
-use crate::rows::{Arg, from_json, parsed, to_json, ttl};
+use crate::rows::{Arg, bind_args, from_json, parsed, to_json, ttl};
 
 use super::{Connection, Db, Pool};
 
@@ -51,16 +51,6 @@ pub(super) async fn identity(
         .pop())
 }
 
-/// One entitlement by id.
-pub(super) async fn entitlement(
-    conn: &mut Connection,
-    id: EntitlementId,
-) -> Result<Option<Entitlement>, StoreError> {
-    Ok(entitlements(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
-        .await?
-        .pop())
-}
-
 /// One system by id.
 pub(super) async fn system(
     conn: &mut Connection,
@@ -76,7 +66,7 @@ pub(super) async fn all_sod_rules(conn: &mut Connection) -> Result<Vec<SodRule>,
     sod_rules(conn, "ORDER BY name").await
 }
 
-const BY_ID: &str = "WHERE id = $1";
+pub(super) const BY_ID: &str = "WHERE id = $1";
 
 /// Runs `{select} {tail}`, binding `args` in order. `tail` is built only from constants and
 /// numbered placeholders, never from input.
@@ -90,14 +80,10 @@ where
     E: sqlx::Executor<'c, Database = Db>,
     R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
 {
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} {tail}")));
-    for arg in args {
-        query = match arg {
-            Arg::Uuid(value) => query.bind(value),
-            Arg::Int(value) => query.bind(value),
-            Arg::Text(value) => query.bind(value),
-        };
-    }
+    let query = bind_args!(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} {tail}"))),
+        args
+    );
     Ok(query.fetch_all(executor).await?)
 }
 
@@ -217,7 +203,7 @@ pub(super) async fn upsert(
     Ok(())
 }
 
-type PrincipalRow = (
+pub(super) type PrincipalRow = (
     uuid::Uuid,
     String,
     String,
@@ -232,24 +218,27 @@ pub(super) async fn principals<'c, E: sqlx::Executor<'c, Database = Db>>(
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<Principal>, StoreError> {
-    let select = "SELECT id, external_id, email, name, manager_id, groups, active FROM principals";
-    let rows: Vec<PrincipalRow> = fetch(executor, select, tail, args).await?;
-    rows.into_iter()
-        .map(|(id, external_id, email, name, manager, groups, active)| {
-            Ok(Principal {
-                id: PrincipalId::from_uuid(id),
-                external_id,
-                email: parsed("principal email", &email)?,
-                name: parsed("principal name", &name)?,
-                manager: manager.map(PrincipalId::from_uuid),
-                groups: from_json("principal groups", &groups)?,
-                active,
-            })
-        })
-        .collect()
+    let rows: Vec<PrincipalRow> = fetch(executor, PRINCIPALS, tail, args).await?;
+    rows.into_iter().map(principal_from).collect()
 }
 
-type SystemRow = (
+pub(super) const PRINCIPALS: &str =
+    "SELECT id, external_id, email, name, manager_id, groups, active FROM principals";
+
+pub(super) fn principal_from(row: PrincipalRow) -> Result<Principal, StoreError> {
+    let (id, external_id, email, name, manager, groups, active) = row;
+    Ok(Principal {
+        id: PrincipalId::from_uuid(id),
+        external_id,
+        email: parsed("principal email", &email)?,
+        name: parsed("principal name", &name)?,
+        manager: manager.map(PrincipalId::from_uuid),
+        groups: from_json("principal groups", &groups)?,
+        active,
+    })
+}
+
+pub(super) type SystemRow = (
     uuid::Uuid,
     String,
     String,
@@ -264,27 +253,27 @@ pub(super) async fn systems<'c, E: sqlx::Executor<'c, Database = Db>>(
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<System>, StoreError> {
-    let select =
-        "SELECT id, name, connector, config, owner_id, environment, criticality FROM systems";
-    let rows: Vec<SystemRow> = fetch(executor, select, tail, args).await?;
-    rows.into_iter()
-        .map(
-            |(id, name, connector, config, owner, environment, criticality)| {
-                Ok(System {
-                    id: SystemId::from_uuid(id),
-                    name: parsed("system name", &name)?,
-                    connector: parsed("system connector", &connector)?,
-                    config: from_json("system config", &config)?,
-                    owner: PrincipalId::from_uuid(owner),
-                    environment: parsed("system environment", &environment)?,
-                    criticality: parsed("system criticality", &criticality)?,
-                })
-            },
-        )
-        .collect()
+    let rows: Vec<SystemRow> = fetch(executor, SYSTEMS, tail, args).await?;
+    rows.into_iter().map(system_from).collect()
 }
 
-type EntitlementRow = (
+pub(super) const SYSTEMS: &str =
+    "SELECT id, name, connector, config, owner_id, environment, criticality FROM systems";
+
+pub(super) fn system_from(row: SystemRow) -> Result<System, StoreError> {
+    let (id, name, connector, config, owner, environment, criticality) = row;
+    Ok(System {
+        id: SystemId::from_uuid(id),
+        name: parsed("system name", &name)?,
+        connector: parsed("system connector", &connector)?,
+        config: from_json("system config", &config)?,
+        owner: PrincipalId::from_uuid(owner),
+        environment: parsed("system environment", &environment)?,
+        criticality: parsed("system criticality", &criticality)?,
+    })
+}
+
+pub(super) type EntitlementRow = (
     uuid::Uuid,
     uuid::Uuid,
     String,
@@ -306,14 +295,15 @@ pub(super) async fn entitlements<'c, E: sqlx::Executor<'c, Database = Db>>(
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<Entitlement>, StoreError> {
-    let select = "SELECT id, system_id, key, name, description, risk, environment, default_ttl_secs, \
-         max_ttl_secs, requestable, allowed_identity_kinds, approval_stages, break_glass_ttl_secs, owner_id \
-         FROM entitlements";
-    let rows: Vec<EntitlementRow> = fetch(executor, select, tail, args).await?;
+    let rows: Vec<EntitlementRow> = fetch(executor, ENTITLEMENTS, tail, args).await?;
     rows.into_iter().map(entitlement_from).collect()
 }
 
-fn entitlement_from(row: EntitlementRow) -> Result<Entitlement, StoreError> {
+pub(super) const ENTITLEMENTS: &str = "SELECT id, system_id, key, name, description, risk, \
+    environment, default_ttl_secs, max_ttl_secs, requestable, allowed_identity_kinds, \
+    approval_stages, break_glass_ttl_secs, owner_id FROM entitlements";
+
+pub(super) fn entitlement_from(row: EntitlementRow) -> Result<Entitlement, StoreError> {
     let (
         id,
         system,
@@ -355,23 +345,27 @@ async fn sod_rules<'c, E: sqlx::Executor<'c, Database = Db>>(
     executor: E,
     tail: &str,
 ) -> Result<Vec<SodRule>, StoreError> {
-    let select = "SELECT id, name, entitlement_ids, scope, severity FROM sod_rules";
-    let rows: Vec<(uuid::Uuid, String, String, String, String)> =
-        fetch(executor, select, tail, Vec::new()).await?;
-    rows.into_iter()
-        .map(|(id, name, entitlements, scope, severity)| {
-            Ok(SodRule {
-                id: SodRuleId::from_uuid(id),
-                name: parsed("sod rule", &name)?,
-                entitlements: from_json("sod rule", &entitlements)?,
-                scope: parsed("sod rule", &scope)?,
-                severity: parsed("sod rule", &severity)?,
-            })
-        })
-        .collect()
+    let rows: Vec<SodRuleRow> = fetch(executor, SOD_RULES, tail, Vec::new()).await?;
+    rows.into_iter().map(sod_rule_from).collect()
 }
 
-type IdentityRow = (
+pub(super) type SodRuleRow = (uuid::Uuid, String, String, String, String);
+
+pub(super) const SOD_RULES: &str =
+    "SELECT id, name, entitlement_ids, scope, severity FROM sod_rules";
+
+pub(super) fn sod_rule_from(row: SodRuleRow) -> Result<SodRule, StoreError> {
+    let (id, name, entitlements, scope, severity) = row;
+    Ok(SodRule {
+        id: SodRuleId::from_uuid(id),
+        name: parsed("sod rule", &name)?,
+        entitlements: from_json("sod rule", &entitlements)?,
+        scope: parsed("sod rule", &scope)?,
+        severity: parsed("sod rule", &severity)?,
+    })
+}
+
+pub(super) type IdentityRow = (
     uuid::Uuid,
     String,
     String,
@@ -388,23 +382,24 @@ pub(super) async fn identities<'c, E: sqlx::Executor<'c, Database = Db>>(
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<Identity>, StoreError> {
-    let select = "SELECT id, name, kind, owner_id, team, purpose, environment, status, created_at FROM identities";
-    let rows: Vec<IdentityRow> = fetch(executor, select, tail, args).await?;
-    rows.into_iter()
-        .map(
-            |(id, name, kind, owner, team, purpose, environment, status, created_at)| {
-                Ok(Identity {
-                    id: IdentityId::from_uuid(id),
-                    name: parsed("identity", &name)?,
-                    kind: parsed("identity", &kind)?,
-                    owner: PrincipalId::from_uuid(owner),
-                    team,
-                    purpose,
-                    environment: parsed("identity", &environment)?,
-                    status: parsed("identity", &status)?,
-                    created_at: Timestamp::from_micros(created_at),
-                })
-            },
-        )
-        .collect()
+    let rows: Vec<IdentityRow> = fetch(executor, IDENTITIES, tail, args).await?;
+    rows.into_iter().map(identity_from).collect()
+}
+
+pub(super) const IDENTITIES: &str = "SELECT id, name, kind, owner_id, team, purpose, environment, \
+    status, created_at FROM identities";
+
+pub(super) fn identity_from(row: IdentityRow) -> Result<Identity, StoreError> {
+    let (id, name, kind, owner, team, purpose, environment, status, created_at) = row;
+    Ok(Identity {
+        id: IdentityId::from_uuid(id),
+        name: parsed("identity", &name)?,
+        kind: parsed("identity", &kind)?,
+        owner: PrincipalId::from_uuid(owner),
+        team,
+        purpose,
+        environment: parsed("identity", &environment)?,
+        status: parsed("identity", &status)?,
+        created_at: Timestamp::from_micros(created_at),
+    })
 }

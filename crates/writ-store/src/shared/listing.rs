@@ -8,7 +8,7 @@ use writ_domain::{
 
 use crate::error::StoreError;
 use crate::listing::{EntitlementFilter, GrantAfter, GrantFilter, IdentityFilter, RequestFilter};
-use crate::rows::{Arg, Filters, parsed};
+use crate::rows::{Arg, Filters, bind_args, parsed};
 
 use super::{Pool, approvals, catalog, requests};
 
@@ -76,14 +76,7 @@ async fn requests_walk(
         "SELECT {} FROM requests {where_sql} ORDER BY number DESC LIMIT {limit}",
         requests::COLUMNS
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for arg in args {
-        query = match arg {
-            Arg::Uuid(value) => query.bind(value),
-            Arg::Int(value) => query.bind(value),
-            Arg::Text(value) => query.bind(value),
-        };
-    }
+    let query = bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
     let rows = query.fetch_all(pool).await?;
     rows.iter()
         .map(|row| requests::request_from(row).map(|(request, _)| request))

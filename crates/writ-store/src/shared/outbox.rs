@@ -10,8 +10,9 @@ use writ_domain::outbox::TICKET_DESTINATION;
 use writ_domain::{ExternalRef, OutboxEntry, OutboxId, OutboxState, RequestId, Timestamp};
 
 use crate::error::StoreError;
-use crate::rows;
+use crate::rows::{self, Arg};
 
+use super::statements::Statements;
 use super::{Connection, Pool};
 
 /// The audited actions that change a request as its ticket sees it.
@@ -55,10 +56,7 @@ macro_rules! outbox_columns {
 
 /// Owes a note to the ticket of every ticket-born request that `events` change. One statement
 /// per such event; requests without a ticket insert nothing.
-pub(super) async fn owe_ticket_notes(
-    tx: &mut Connection,
-    events: &[AuditEvent],
-) -> Result<(), StoreError> {
+pub(super) fn owe_ticket_notes(inserts: &mut Statements, events: &[AuditEvent]) {
     for event in events {
         if !TICKET_ACTIONS.contains(&event.action.as_str()) {
             continue;
@@ -71,21 +69,20 @@ pub(super) async fn owe_ticket_notes(
         else {
             continue;
         };
-        sqlx::query(
+        inserts.push(
             "INSERT INTO outbox (id, destination, ticket, request_id, request_status, audit_seq, \
              state, attempts, created_at, next_attempt_at) \
              SELECT $1, $2, external_ref, id, status, $3, 'pending', 0, $4, $4 \
              FROM requests WHERE id = $5 AND external_ref IS NOT NULL",
-        )
-        .bind(OutboxId::new().as_uuid())
-        .bind(TICKET_DESTINATION)
-        .bind(event.seq as i64)
-        .bind(event.at.as_micros())
-        .bind(request.as_uuid())
-        .execute(&mut *tx)
-        .await?;
+            vec![
+                Arg::Uuid(OutboxId::new().as_uuid()),
+                Arg::Text(TICKET_DESTINATION.to_string()),
+                Arg::Int(event.seq as i64),
+                Arg::Int(event.at.as_micros()),
+                Arg::Uuid(request.as_uuid()),
+            ],
+        );
     }
-    Ok(())
 }
 
 /// Owes `destination` a delivery of the audit event `seq`, about `request` when it names one.

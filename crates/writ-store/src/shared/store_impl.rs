@@ -85,7 +85,7 @@ impl Store for Adapter {
         identity: IdentityId,
         entitlement: Option<EntitlementId>,
     ) -> StoreResult<SubmitContext> {
-        requests::context(self.reads(), requester, identity, entitlement).await
+        self.lookup_context(requester, identity, entitlement).await
     }
 
     async fn request_subjects(
@@ -94,7 +94,7 @@ impl Store for Adapter {
         identity: IdentityId,
         entitlement: Option<EntitlementId>,
     ) -> StoreResult<SubmitContext> {
-        requests::subjects(self.reads(), requester, identity, entitlement).await
+        self.lookup_subjects(requester, identity, entitlement).await
     }
 
     async fn submit_request(&self, submission: Submission) -> StoreResult<Request> {
@@ -158,7 +158,7 @@ impl Store for Adapter {
     }
 
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>> {
-        requests::get(self.reads(), id).await
+        self.lookup_request(id).await
     }
 
     async fn request_by_number(
@@ -173,7 +173,7 @@ impl Store for Adapter {
         request: RequestId,
         approver: PrincipalId,
     ) -> StoreResult<ApprovalContext> {
-        let Some((stored, decision)) = requests::get(self.reads(), request).await? else {
+        let Some((stored, decision)) = self.lookup_request(request).await? else {
             return Ok(ApprovalContext {
                 request: None,
                 approvals: Vec::new(),
@@ -181,20 +181,11 @@ impl Store for Adapter {
                 facts: None,
             });
         };
-        let facts = requests::subjects(
-            self.reads(),
-            stored.requester,
-            stored.identity,
-            stored.entitlement,
-        )
-        .await?;
-        // One pooled connection at a time: holding one while asking the pool for another
-        // deadlocks once every connection is held by a caller doing the same.
-        let approvals = approvals::for_request(self.reads(), request).await?;
-        let approver = {
-            let mut conn = self.reads().acquire().await?;
-            catalog::principal(&mut conn, approver).await?
-        };
+        let facts = self
+            .lookup_subjects(stored.requester, stored.identity, stored.entitlement)
+            .await?;
+        let approvals = self.lookup_approvals(request).await?;
+        let approver = self.lookup_principal(approver).await?;
         Ok(ApprovalContext {
             request: Some((stored, decision)),
             approvals,
@@ -420,8 +411,7 @@ impl Store for Adapter {
     }
 
     async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
-        let mut conn = self.reads().acquire().await?;
-        catalog::principal(&mut conn, id).await
+        self.lookup_principal(id).await
     }
 
     async fn orphaned_identities(&self) -> StoreResult<Vec<(Identity, Principal)>> {

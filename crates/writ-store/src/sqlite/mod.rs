@@ -4,8 +4,10 @@
 //! savepoint inside a `BEGIN IMMEDIATE` transaction shared by the writers waiting at that
 //! moment, and returns once that transaction's `COMMIT` is durable. They are serialised
 //! in-process without lock upgrades, and across processes by SQLite's own lock (bounded by the
-//! busy timeout). Reads use a separate pool and never wait for writers.
+//! busy timeout). Reads use a separate pool and never wait for writers; the lookups of a
+//! request's lifecycle run through rusqlite on the calling thread instead (see [`direct`]).
 
+mod direct;
 mod governed;
 mod group_commit;
 mod scan;
@@ -15,6 +17,10 @@ type Db = sqlx::Sqlite;
 type Connection = sqlx::SqliteConnection;
 type Pool = SqlitePool;
 type Adapter = SqliteStore;
+
+/// A transaction's fixed sequences of statements go to the connection's thread in one query
+/// (see `statements`).
+const ONE_TRIP: bool = true;
 
 /// No row lock needed: a claim runs under the `BEGIN IMMEDIATE` write lock.
 macro_rules! claim_lock {
@@ -77,6 +83,8 @@ mod revocation;
 mod routing;
 #[path = "../shared/schema.rs"]
 mod schema;
+#[path = "../shared/statements.rs"]
+mod statements;
 #[path = "../shared/store_impl.rs"]
 mod store_impl;
 #[path = "../shared/tickets.rs"]
@@ -98,8 +106,12 @@ use writ_domain::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::open::OpenMode;
-use crate::{SchemaStatus, StoreResult};
+use crate::{RequestDecision, SchemaStatus, StoreResult, SubmitContext};
+use direct::DirectReads;
 use group_commit::{GroupCommit, Write};
+use writ_domain::{
+    Approval, EntitlementId, IdentityId, Principal, PrincipalId, Request, RequestId,
+};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: u32 = 4;
@@ -109,6 +121,7 @@ pub(crate) struct SqliteStore {
     path: PathBuf,
     writer: GroupCommit,
     reader: SqlitePool,
+    direct: DirectReads,
 }
 
 impl SqliteStore {
@@ -146,6 +159,7 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 writer: GroupCommit::new(writer),
                 reader,
+                direct: DirectReads::new(path),
             },
             status,
         ))
@@ -182,6 +196,43 @@ impl SqliteStore {
 
     async fn scan_audit(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
         scan::audit_range(&self.path, after, through).await
+    }
+
+    // The lookups of a request's lifecycle, on the calling thread (see [`direct`]).
+
+    async fn lookup_context(
+        &self,
+        requester: PrincipalId,
+        identity: IdentityId,
+        entitlement: Option<EntitlementId>,
+    ) -> StoreResult<SubmitContext> {
+        self.direct
+            .read(|conn| direct::context(conn, requester, identity, entitlement))
+    }
+
+    async fn lookup_subjects(
+        &self,
+        requester: PrincipalId,
+        identity: IdentityId,
+        entitlement: Option<EntitlementId>,
+    ) -> StoreResult<SubmitContext> {
+        self.direct
+            .read(|conn| direct::subjects(conn, requester, identity, entitlement))
+    }
+
+    async fn lookup_request(
+        &self,
+        id: RequestId,
+    ) -> StoreResult<Option<(Request, RequestDecision)>> {
+        self.direct.read(|conn| direct::request(conn, id))
+    }
+
+    async fn lookup_approvals(&self, request: RequestId) -> StoreResult<Vec<Approval>> {
+        self.direct.read(|conn| direct::approvals(conn, request))
+    }
+
+    async fn lookup_principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
+        self.direct.read(|conn| direct::principal(conn, id))
     }
 }
 
