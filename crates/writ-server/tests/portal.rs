@@ -250,6 +250,9 @@ async fn a_request_goes_from_the_form_to_an_active_grant() {
         let (cookie, csrf) = sign_in(&app, approver).await;
         let inbox = send(&app, "GET", "/portal/approvals", &cookie, &[]).await;
         assert!(inbox.body.contains(&page_path), "{}", inbox.body);
+        for name in ["svc", "target/readers", "Carol Teammate"] {
+            assert!(inbox.body.contains(name), "{name}: {}", inbox.body);
+        }
         let shown = send(&app, "GET", &page_path, &cookie, &[]).await;
         let plan_hash = shown
             .body
@@ -286,8 +289,34 @@ async fn a_request_goes_from_the_form_to_an_active_grant() {
         "the timeline: {}",
         page.body
     );
+    // Ids are shown by the names people know: approvers and actors by name, the identity,
+    // the entitlement as `system/key`.
+    for name in [
+        "Alice Owner",
+        "Sam Security",
+        "Carol Teammate",
+        "target/readers",
+    ] {
+        assert!(page.body.contains(name), "{name}: {}", page.body);
+    }
+    let mine = send(&app, "GET", "/portal/requests", &carol, &[]).await;
+    assert!(mine.body.contains("target/readers"), "{}", mine.body);
     let grants = send(&app, "GET", "/portal/grants", &carol, &[]).await;
     assert!(grants.body.contains(">active<"), "{}", grants.body);
+    for name in ["svc", "target/readers"] {
+        assert!(grants.body.contains(name), "{name}: {}", grants.body);
+    }
+    let identities = send(&app, "GET", "/portal/identities", &carol, &[]).await;
+    for name in ["Alice Owner", "target/readers"] {
+        assert!(
+            identities.body.contains(name),
+            "{name}: {}",
+            identities.body
+        );
+    }
+    let (audrey, _) = sign_in(&app, "audrey@org.example").await;
+    let log = send(&app, "GET", "/portal/audit?action=request.", &audrey, &[]).await;
+    assert!(log.body.contains("Carol Teammate"), "{}", log.body);
 }
 
 #[tokio::test]

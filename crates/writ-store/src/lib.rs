@@ -258,6 +258,18 @@ pub struct PlanChange {
     pub route: Route,
 }
 
+/// The names of the principals, identities and entitlements (`system/key`) a page shows; an id
+/// that names nothing stored is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisplayNames {
+    /// Principals by id.
+    pub principals: std::collections::HashMap<PrincipalId, String>,
+    /// Identities by id.
+    pub identities: std::collections::HashMap<IdentityId, String>,
+    /// Entitlements by id, as `system/key`.
+    pub entitlements: std::collections::HashMap<EntitlementId, String>,
+}
+
 /// The policy decision a request was submitted under, as stored with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestDecision {
@@ -870,6 +882,14 @@ pub trait Store: CampaignStore + Send + Sync + 'static {
         system: SystemId,
         key: &str,
     ) -> StoreResult<Option<Entitlement>>;
+
+    /// The names of these principals, identities and entitlements, read for them alone.
+    async fn display_names(
+        &self,
+        principals: &[PrincipalId],
+        identities: &[IdentityId],
+        entitlements: &[EntitlementId],
+    ) -> StoreResult<DisplayNames>;
 
     /// One principal by e-mail.
     async fn principal_by_email(&self, email: &str) -> StoreResult<Option<Principal>>;

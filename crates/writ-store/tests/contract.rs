@@ -46,6 +46,7 @@ contract!(
     a_worker_lost_on_the_last_attempt_is_dead_lettered,
     a_database_from_a_newer_writ_is_refused,
     the_catalog_reads_back_as_written,
+    display_names_are_read_for_the_ids_asked_only,
     a_catalog_change_that_breaks_a_reference_writes_nothing,
     the_submit_context_counts_what_is_in_flight,
     concurrent_submissions_get_distinct_numbers,
@@ -464,6 +465,31 @@ fn sorted(mut catalog: writ_domain::Catalog) -> writ_domain::Catalog {
     catalog.sod_rules.sort_by(|a, b| a.name.cmp(&b.name));
     catalog.identities.sort_by(|a, b| a.name.cmp(&b.name));
     catalog
+}
+
+async fn display_names_are_read_for_the_ids_asked_only(db: TestDb) {
+    let store = db.store();
+    let payments = writ_testkit::catalog::payments();
+    let created = NewAuditEvent::new(T0, Actor::system("test"), "catalog.applied");
+    store
+        .apply_catalog(payments.catalog.clone(), vec![created], T0)
+        .await
+        .unwrap();
+    let unknown = writ_domain::PrincipalId::new();
+    // More ids than one query takes, so the chunks are exercised too.
+    let mut principals = vec![payments.alice, unknown];
+    principals.extend((0..1_200).map(|_| writ_domain::PrincipalId::new()));
+    let names = store
+        .display_names(&principals, &[payments.payments_api], &[payments.writer])
+        .await
+        .unwrap();
+    assert_eq!(names.principals.len(), 1, "only Alice is stored");
+    assert_eq!(names.principals[&payments.alice], "Alice Engineer");
+    assert_eq!(names.identities[&payments.payments_api], "payments-api");
+    assert_eq!(names.entitlements[&payments.writer], "payments-db/writer");
+
+    let none = store.display_names(&[], &[], &[]).await.unwrap();
+    assert_eq!(none, writ_store::DisplayNames::default());
 }
 
 async fn the_catalog_reads_back_as_written(db: TestDb) {

@@ -7,7 +7,7 @@ use axum::response::Response;
 use writ_domain::RequestStatus;
 use writ_store::RequestFilter;
 
-use super::names::Names;
+use super::names::{Names, Wanted};
 use super::page::{Chrome, PortalError, render};
 use super::requests::{Notice, Row};
 use super::session::Session;
@@ -41,15 +41,16 @@ pub(crate) async fn inbox(
             200,
         )
         .await?;
-    let names = Names::of(&state.store.catalog().await?);
+    let found: Vec<_> = found.into_iter().filter(|r| r.requester != me).collect();
+    let mut wanted = Wanted::default();
+    for r in &found {
+        wanted.request(r);
+    }
+    let names = Names::lookup(&*state.store, wanted).await?;
     Ok(render(&InboxPage {
         chrome: Chrome::of(&session, "approvals").with_notice(q.notice),
         title: "Waiting for approval",
         empty: "Nothing is waiting for a decision.",
-        rows: found
-            .iter()
-            .filter(|r| r.requester != me)
-            .map(|r| Row::of(r, &names))
-            .collect(),
+        rows: found.iter().map(|r| Row::of(r, &names)).collect(),
     }))
 }

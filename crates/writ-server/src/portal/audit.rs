@@ -5,9 +5,8 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::names::Names;
+use super::names::{Names, Wanted};
 use super::page::{Chrome, PortalError, render};
-use super::requests::actor;
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
@@ -61,19 +60,21 @@ pub(crate) async fn log(
     Query(filters): Query<Filters>,
 ) -> Result<Response, PortalError> {
     audit_readers_only(&session, "the audit log")?;
-    let names = Names::of(&state.store.catalog().await?);
     let head = state.store.audit_head().await?.map_or(0, |(seq, _)| seq);
     let after = head.saturating_sub(WINDOW);
     let window = u32::try_from(WINDOW).unwrap_or(u32::MAX);
-    let mut events: Vec<Event> = state
-        .store
-        .audit_page(after, window)
-        .await?
+    let page = state.store.audit_page(after, window).await?;
+    let mut wanted = Wanted::default();
+    for e in &page {
+        wanted.actor(&e.actor);
+    }
+    let names = Names::lookup(&*state.store, wanted).await?;
+    let mut events: Vec<Event> = page
         .into_iter()
         .map(|e| Event {
             seq: e.seq,
             at: e.at.to_string(),
-            actor: actor(&e.actor, &names),
+            actor: names.actor(&e.actor),
             action: e.action,
             subjects: e.subjects.join(" "),
             data: e.data,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use writ_domain::{Grant, GrantStatus};
 use writ_store::GrantFilter;
 
-use super::names::Names;
+use super::names::{Names, Wanted};
 use super::page::{Chrome, PortalError, render};
 use super::session::Session;
 use crate::AppState;
@@ -56,7 +56,6 @@ pub(crate) async fn ending(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, PortalError> {
-    let names = Names::of(&state.store.catalog().await?);
     let ending = state
         .store
         .grants_page(
@@ -69,6 +68,11 @@ pub(crate) async fn ending(
         )
         .await?;
     let all = state.store.grants_page(GrantFilter::default(), 200).await?;
+    let mut wanted = Wanted::default();
+    for g in ending.iter().chain(&all) {
+        wanted.grant(g);
+    }
+    let names = Names::lookup(&*state.store, wanted).await?;
     Ok(render(&GrantsPage {
         chrome: Chrome::of(&session, "grants"),
         ending: ending.iter().map(|g| GrantRow::of(g, &names)).collect(),

@@ -6,7 +6,7 @@ use axum::response::Response;
 use writ_store::{GrantFilter, IdentityFilter};
 
 use super::grants::GrantRow;
-use super::names::Names;
+use super::names::{Names, Wanted};
 use super::page::{Chrome, PortalError, render};
 use super::session::Session;
 use crate::AppState;
@@ -39,18 +39,13 @@ pub(crate) async fn list(
     session: Session,
 ) -> Result<Response, PortalError> {
     let store = &*state.store;
-    let names = Names::of(&store.catalog().await?);
     let identities = store
         .identities_page(IdentityFilter::default(), 200)
         .await?;
-    let mut cards = Vec::with_capacity(identities.len());
-    for i in identities {
-        let accounts = store
-            .accounts_of(i.id)
-            .await?
-            .iter()
-            .map(|a| format!("{} on {}", a.account, a.system.name))
-            .collect();
+    let mut wanted = Wanted::default();
+    let mut held = Vec::with_capacity(identities.len());
+    for i in &identities {
+        let accounts = store.accounts_of(i.id).await?;
         let grants = store
             .grants_page(
                 GrantFilter {
@@ -59,11 +54,18 @@ pub(crate) async fn list(
                 },
                 50,
             )
-            .await?
-            .iter()
-            .map(|g| GrantRow::of(g, &names))
-            .collect();
-        cards.push(Card {
+            .await?;
+        wanted.principal(i.owner);
+        for g in &grants {
+            wanted.grant(g);
+        }
+        held.push((accounts, grants));
+    }
+    let names = Names::lookup(store, wanted).await?;
+    let cards = identities
+        .into_iter()
+        .zip(held)
+        .map(|(i, (accounts, grants))| Card {
             name: i.name.to_string(),
             kind: i.kind.to_string(),
             owner: names.principal(i.owner),
@@ -71,10 +73,13 @@ pub(crate) async fn list(
             purpose: i.purpose.clone(),
             environment: i.environment.to_string(),
             status: i.status.to_string(),
-            accounts,
-            grants,
-        });
-    }
+            accounts: accounts
+                .iter()
+                .map(|a| format!("{} on {}", a.account, a.system.name))
+                .collect(),
+            grants: grants.iter().map(|g| GrantRow::of(g, &names)).collect(),
+        })
+        .collect();
     Ok(render(&IdentitiesPage {
         chrome: Chrome::of(&session, "identities"),
         cards,

@@ -1,9 +1,47 @@
 //! Ids shown as the names people know: principals by name, identities by name, entitlements
-//! as `system/key`, read once per page from the catalog.
+//! as `system/key`. A page collects the ids it shows and reads their names in one go
+//! ([`Names::lookup`]), so its cost does not grow with the catalog; pages that read the whole
+//! catalog anyway take the names from it ([`Names::of`]).
 
 use std::collections::HashMap;
 
-use writ_domain::{Catalog, EntitlementId, IdentityId, PrincipalId, SystemId};
+use writ_domain::{Catalog, EntitlementId, Grant, IdentityId, PrincipalId, Request, SystemId};
+use writ_store::{Store, StoreResult};
+
+/// The ids a page shows, to look their names up together.
+#[derive(Debug, Default)]
+pub(crate) struct Wanted {
+    principals: Vec<PrincipalId>,
+    identities: Vec<IdentityId>,
+    entitlements: Vec<EntitlementId>,
+}
+
+impl Wanted {
+    /// A principal.
+    pub fn principal(&mut self, id: PrincipalId) {
+        self.principals.push(id);
+    }
+
+    /// An audit actor, when it is a principal (`principal:<id>`).
+    pub fn actor(&mut self, actor: &str) {
+        if let Some(id) = principal_of_actor(actor) {
+            self.principals.push(id);
+        }
+    }
+
+    /// Who and what a request names.
+    pub fn request(&mut self, r: &Request) {
+        self.principals.push(r.requester);
+        self.identities.push(r.identity);
+        self.entitlements.extend(r.entitlement);
+    }
+
+    /// The identity and entitlement of a grant.
+    pub fn grant(&mut self, g: &Grant) {
+        self.identities.push(g.identity);
+        self.entitlements.push(g.entitlement);
+    }
+}
 
 /// The names of everything a page may mention.
 pub(crate) struct Names {
@@ -13,6 +51,24 @@ pub(crate) struct Names {
 }
 
 impl Names {
+    /// The names of the `wanted` ids, read from the store for them alone.
+    pub async fn lookup(store: &dyn Store, mut wanted: Wanted) -> StoreResult<Self> {
+        wanted.principals.sort_unstable();
+        wanted.principals.dedup();
+        wanted.identities.sort_unstable();
+        wanted.identities.dedup();
+        wanted.entitlements.sort_unstable();
+        wanted.entitlements.dedup();
+        let found = store
+            .display_names(&wanted.principals, &wanted.identities, &wanted.entitlements)
+            .await?;
+        Ok(Self {
+            principals: found.principals,
+            identities: found.identities,
+            entitlements: found.entitlements,
+        })
+    }
+
     /// The names in `catalog`.
     pub fn of(catalog: &Catalog) -> Self {
         let systems: HashMap<SystemId, String> = catalog
@@ -50,6 +106,11 @@ impl Names {
             .unwrap_or_else(|| id.to_string())
     }
 
+    /// An audit actor (`principal:<id>`, `system:<component>`) in words.
+    pub fn actor(&self, actor: &str) -> String {
+        principal_of_actor(actor).map_or_else(|| actor.to_string(), |id| self.principal(id))
+    }
+
     /// An identity's name.
     pub fn identity(&self, id: IdentityId) -> String {
         self.identities
@@ -70,4 +131,10 @@ impl Names {
             },
         )
     }
+}
+
+fn principal_of_actor(actor: &str) -> Option<PrincipalId> {
+    actor
+        .strip_prefix("principal:")
+        .and_then(|id| id.parse().ok())
 }

@@ -9,7 +9,7 @@ use writ_core::requests::{Cancel, Decide, Decided};
 use writ_domain::{ApprovalDecision, PlanHash, Request, RequestStatus};
 use writ_store::RequestFilter;
 
-use super::names::Names;
+use super::names::{Names, Wanted};
 use super::page::{Chrome, PortalError, forged, render, see_other};
 use super::session::Session;
 use crate::AppState;
@@ -76,7 +76,11 @@ pub(crate) async fn mine(
             200,
         )
         .await?;
-    let names = Names::of(&state.store.catalog().await?);
+    let mut wanted = Wanted::default();
+    for r in &found {
+        wanted.request(r);
+    }
+    let names = Names::lookup(&*state.store, wanted).await?;
     Ok(render(&ListPage {
         chrome: Chrome::of(&session, "requests").with_notice(q.notice),
         title: "My requests",
@@ -130,9 +134,17 @@ pub(crate) async fn show(
     Query(q): Query<Notice>,
 ) -> Result<Response, PortalError> {
     let (request, decision) = resolve::request(&*state.store, "number", &number).await?;
-    let names = Names::of(&state.store.catalog().await?);
     let approvals = state.store.approvals_of(request.id).await?;
     let events = writ_core::evidence::request_events(&*state.store, request.id).await?;
+    let mut wanted = Wanted::default();
+    wanted.request(&request);
+    for a in &approvals {
+        wanted.principal(a.approver);
+    }
+    for e in &events {
+        wanted.actor(&e.actor);
+    }
+    let names = Names::lookup(&*state.store, wanted).await?;
     let pending = request.status == RequestStatus::PendingApproval;
     let me = session.caller.principal.id;
     let writes = session.caller.may_write();
@@ -171,7 +183,7 @@ pub(crate) async fn show(
             .map(|e| Event {
                 seq: e.seq,
                 at: e.at.to_string(),
-                actor: actor(&e.actor, &names),
+                actor: names.actor(&e.actor),
                 action: e.action.clone(),
                 data: e.data.clone(),
             })
@@ -180,14 +192,6 @@ pub(crate) async fn show(
         can_cancel: pending && writes && request.requester == me,
         row: Row::of(&request, &names),
     }))
-}
-
-/// An audit actor (`principal:<id>`, `system:<component>`) in words.
-pub(crate) fn actor(actor: &str, names: &Names) -> String {
-    actor
-        .strip_prefix("principal:")
-        .and_then(|id| id.parse().ok())
-        .map_or_else(|| actor.to_string(), |id| names.principal(id))
 }
 
 /// An approver's decision.

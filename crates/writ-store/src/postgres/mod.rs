@@ -62,6 +62,8 @@ mod findings;
 mod jobs;
 #[path = "../shared/listing.rs"]
 mod listing;
+#[path = "../shared/names.rs"]
+mod names;
 #[path = "../shared/notifications.rs"]
 mod notifications;
 #[path = "../shared/outbox.rs"]

@@ -15,8 +15,8 @@ use writ_domain::{
 };
 
 use crate::{
-    AccountTarget, ApprovalContext, ClaimRequest, Enqueued, EntitlementFilter, Evidence,
-    ExecutionEnd, ExecutionStart, GrantFilter, IdentityFilter, JobFailure, PlanChange,
+    AccountTarget, ApprovalContext, ClaimRequest, DisplayNames, Enqueued, EntitlementFilter,
+    Evidence, ExecutionEnd, ExecutionStart, GrantFilter, IdentityFilter, JobFailure, PlanChange,
     ReconciliationRun, RemovalStart, RequestDecision, RequestFilter, RevocationEnd,
     RevocationTarget, Route, Seen, SeenFinding, Store, StoreResult, Submission, SubmitContext,
     Transferred,
@@ -24,8 +24,8 @@ use crate::{
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
-    listing, notifications, outbox, removal, requests, reviews, revocation, routing, tickets,
-    tokens, transfer,
+    listing, names, notifications, outbox, removal, requests, reviews, revocation, routing,
+    tickets, tokens, transfer,
 };
 
 #[async_trait]
@@ -834,6 +834,15 @@ impl Store for Adapter {
 
     async fn identity(&self, id: IdentityId) -> StoreResult<Option<Identity>> {
         listing::identity(self.reads(), id).await
+    }
+
+    async fn display_names(
+        &self,
+        principals: &[PrincipalId],
+        identities: &[IdentityId],
+        entitlements: &[EntitlementId],
+    ) -> StoreResult<DisplayNames> {
+        names::display_names(self.reads(), principals, identities, entitlements).await
     }
 
     async fn identity_named(&self, name: &str) -> StoreResult<Option<Identity>> {
