@@ -70,11 +70,10 @@ impl Findings {
             .await?
             .filter(|p| p.active)
             .ok_or_else(|| CoreError::not_found(format!("active principal `{by}`")))?;
-        let catalog = self.store.catalog().await?;
-        let system = catalog
-            .systems
-            .iter()
-            .find(|s| s.id == finding.system)
+        let system = self
+            .store
+            .system(finding.system)
+            .await?
             .ok_or_else(|| CoreError::not_found(format!("system of finding {id}")))?;
         if system.owner != by && !principal.is_in_group(&self.roles.admin_group) {
             return Err(CoreError::Forbidden(format!(

@@ -90,21 +90,17 @@ impl GovernanceMetrics {
             .request_counts(&ACCESS_KINDS, now.minus(REQUEST_WINDOW))
             .await?;
         let lags = self.store.expiry_lags(now.minus(EXPIRY_LAG_WINDOW)).await?;
-        let systems = self.store.catalog().await?.systems;
-        let integrity = self
-            .store
-            .latest_reconciliations()
-            .await?
-            .into_iter()
-            .filter_map(|run| {
-                let system = systems.iter().find(|s| s.id == run.system)?;
-                Some(SystemIntegrity {
+        // One run per reconciled system: a lookup each, not the whole catalog per scrape.
+        let mut integrity = Vec::new();
+        for run in self.store.latest_reconciliations().await? {
+            if let Some(system) = self.store.system(run.system).await? {
+                integrity.push(SystemIntegrity {
                     system: system.name.to_string(),
                     live_grants: run.live_grants,
                     traced_grants: run.traced_grants,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         let (outbox_pending, outbox_dead) = self.store.undelivered_outbox().await?;
         Ok(Figures {
             integrity,

@@ -348,12 +348,7 @@ async fn verify(oidc: &Oidc, discovery: &Discovery, id_token: &str) -> Result<Cl
 /// The e-mail of the principal the claims name: by subject (`external_id`) first, then by a
 /// verified e-mail.
 async fn principal_email(state: &AppState, claims: &Claims) -> Result<String, PortalError> {
-    let catalog = state.store.catalog().await?;
-    if let Some(p) = catalog
-        .principals
-        .iter()
-        .find(|p| p.external_id == claims.sub)
-    {
+    if let Some(p) = state.store.principal_by_external_id(&claims.sub).await? {
         return Ok(p.email.to_string());
     }
     if let Some(email) = claims
