@@ -371,6 +371,10 @@ async fn a_request_is_submitted_approved_and_shown_active_in_the_browser() {
         findings.contains("tmp_dba_hotfix"),
         "the demo's drift is found: {findings}"
     );
+    assert!(
+        findings.contains(">payments-db<"),
+        "findings name their system: {findings}"
+    );
     shoot(&client, "findings").await;
     client.set_window_size(390, 844).await.unwrap();
     client.goto(&format!("{}/portal", demo.base)).await.unwrap();

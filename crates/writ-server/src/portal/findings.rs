@@ -7,7 +7,7 @@ use serde::Deserialize;
 use writ_domain::{FindingKind, FindingStatus};
 use writ_store::FindingQuery;
 
-use super::names::Names;
+use super::names::{Names, Wanted};
 use super::page::{Chrome, PortalError, render};
 use super::session::Session;
 use crate::AppState;
@@ -68,13 +68,6 @@ pub(crate) async fn list(
         .map(str::parse::<FindingKind>)
         .transpose()
         .map_err(|e| ApiError::invalid("kind", e))?;
-    let catalog = state.store.catalog().await?;
-    let names = Names::of(&catalog);
-    let systems: std::collections::HashMap<_, _> = catalog
-        .systems
-        .iter()
-        .map(|s| (s.id, s.name.to_string()))
-        .collect();
     let found = state
         .store
         .findings(FindingQuery {
@@ -84,6 +77,22 @@ pub(crate) async fn list(
             ..FindingQuery::default()
         })
         .await?;
+    let mut wanted = Wanted::default();
+    let mut systems = std::collections::HashMap::new();
+    for f in &found {
+        if let Some(identity) = f.identity {
+            wanted.identity(identity);
+        }
+        if let std::collections::hash_map::Entry::Vacant(slot) = systems.entry(f.system) {
+            let name = state
+                .store
+                .system(f.system)
+                .await?
+                .map(|s| s.name.to_string());
+            slot.insert(name.unwrap_or_default());
+        }
+    }
+    let names = Names::lookup(&*state.store, wanted).await?;
     let rows = found
         .iter()
         .map(|f| Row {

@@ -29,6 +29,11 @@ impl Wanted {
         }
     }
 
+    /// An identity.
+    pub fn identity(&mut self, id: IdentityId) {
+        self.identities.push(id);
+    }
+
     /// Who and what a request names.
     pub fn request(&mut self, r: &Request) {
         self.principals.push(r.requester);
