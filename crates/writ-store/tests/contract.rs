@@ -34,6 +34,7 @@ macro_rules! contract {
 
 contract!(
     appends_link_into_one_chain,
+    a_bulk_append_is_stored_whole_and_indexed,
     concurrent_appends_stay_linear,
     ranges_and_head_read_exactly_what_was_appended,
     the_audit_table_refuses_updates_and_deletes,
@@ -112,6 +113,24 @@ async fn appends_link_into_one_chain(db: TestDb) {
         3,
         "pages are keyset by seq"
     );
+}
+
+async fn a_bulk_append_is_stored_whole_and_indexed(db: TestDb) {
+    // Enough events and subjects that SQLite's combined insert is split into several queries.
+    let store = db.store();
+    let events: Vec<NewAuditEvent> = (1..=3_000)
+        .map(|n| event(n).subject(SubjectRef::new("bulk", n % 7)))
+        .collect();
+    let sealed = store.append_audit(events).await.unwrap();
+    assert_eq!(sealed.len(), 3_000);
+    let stored = all_events(&*store).await;
+    assert_eq!(stored, sealed, "read back exactly what was sealed");
+    assert_chain_intact(&stored);
+    let about = store
+        .audit_events_about(&["test:3000".to_string(), "bulk:3".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(about.len(), 430, "event 3000 and the 429 with n % 7 == 3");
 }
 
 async fn ranges_and_head_read_exactly_what_was_appended(db: TestDb) {

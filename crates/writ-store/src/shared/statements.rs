@@ -11,6 +11,10 @@ use super::Connection;
 /// Placeholders per combined query, well under SQLite's limit of 32,766.
 const MAX_ARGS: usize = 10_000;
 
+/// Combined queries of up to this many statements (an append of a few events) are prepared
+/// once and cached; larger ones (bulk appends) are one-offs and would only crowd the cache.
+const CACHED_UP_TO: usize = 8;
+
 /// SQL statements and the values they bind, each numbering its own placeholders `$1`, `$2`, ….
 #[derive(Default)]
 pub(super) struct Statements {
@@ -27,36 +31,44 @@ impl Statements {
     pub(super) async fn run(self, tx: &mut Connection) -> Result<(), StoreError> {
         if !super::ONE_TRIP {
             for (sql, args) in self.statements {
-                bound(sql, args).execute(&mut *tx).await?;
+                bound(sql, args, 1).execute(&mut *tx).await?;
             }
             return Ok(());
         }
         let mut sql = String::new();
         let mut args = Vec::new();
+        let mut combined = 0;
         for (statement, mut own) in self.statements {
             if !args.is_empty() && args.len() + own.len() > MAX_ARGS {
-                bound(std::mem::take(&mut sql), std::mem::take(&mut args))
-                    .execute(&mut *tx)
-                    .await?;
+                let full = bound(
+                    std::mem::take(&mut sql),
+                    std::mem::take(&mut args),
+                    combined,
+                );
+                full.execute(&mut *tx).await?;
+                combined = 0;
             }
             if !sql.is_empty() {
                 sql.push_str(";\n");
             }
             sql.push_str(&renumbered(&statement, args.len()));
             args.append(&mut own);
+            combined += 1;
         }
         if !sql.is_empty() {
-            bound(sql, args).execute(&mut *tx).await?;
+            bound(sql, args, combined).execute(&mut *tx).await?;
         }
         Ok(())
     }
 }
 
+/// The query `sql` of `statements` statements, with `args` bound.
 fn bound<'q>(
     sql: String,
     args: Vec<Arg>,
+    statements: usize,
 ) -> sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments> {
-    bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+    bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args).persistent(statements <= CACHED_UP_TO)
 }
 
 /// `sql` with every placeholder `$n` shifted to `$(n + offset)`: SQLite numbers the
