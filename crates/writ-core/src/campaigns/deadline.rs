@@ -3,6 +3,7 @@
 //! files any revocation left unfiled, closes finished campaigns and starts recurring ones.
 
 use writ_domain::audit::{Actor, NewAuditEvent, SubjectRef};
+use writ_domain::campaign::accountable_chain;
 use writ_domain::job::{JobPayload, NewJob};
 use writ_domain::{
     CampaignItem, ItemStatus, NewNotification, NotificationTopic, PrincipalId, Review,
@@ -11,7 +12,6 @@ use writ_domain::{
 use writ_store::{Reassignment, StoreError};
 
 use super::Campaigns;
-use super::launch::active_chain;
 use crate::CoreError;
 
 /// Items handled per store read.
@@ -113,9 +113,21 @@ impl Campaigns {
         campaign: &writ_domain::Campaign,
         item: &CampaignItem,
     ) -> Result<(), CoreError> {
-        let catalog = self.store.catalog().await?;
-        let security = self.security_group(&catalog);
-        let chain = active_chain(&catalog, campaign, &item.context, &security);
+        let mut members = self
+            .store
+            .principals_in_group(&self.roles.security_group)
+            .await?;
+        // In e-mail order, as at launch (`Campaigns::security_group`).
+        members.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+        let security: Vec<PrincipalId> = members.iter().map(|p| p.id).collect();
+        // The chain's active principals, each looked up: not the whole catalog per item. The
+        // security group's members are active already (`principals_in_group`).
+        let mut chain = Vec::new();
+        for id in accountable_chain(campaign.reviewers, &item.context, &security) {
+            if security.contains(&id) || self.store.principal(id).await?.is_some_and(|p| p.active) {
+                chain.push(id);
+            }
+        }
         let next = match chain.iter().position(|p| *p == item.reviewer) {
             Some(at) => chain.get(at + 1).copied(),
             None => chain.first().copied(),

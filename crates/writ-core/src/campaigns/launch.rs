@@ -142,7 +142,7 @@ impl Campaigns {
 }
 
 /// The accountable principals for an item who are still active, in the order they are asked.
-pub(super) fn active_chain(
+fn active_chain(
     catalog: &Catalog,
     campaign: &Campaign,
     context: &ItemContext,
