@@ -153,11 +153,13 @@ pub struct CampaignItemView {
     pub revoke_request: Option<String>,
 }
 
-/// The caller's pending campaign items, soonest due first.
+/// A page of the caller's pending campaign items, soonest due first.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ToSchema)]
 pub struct CampaignItemList {
     /// The items.
     pub items: Vec<CampaignItemView>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next: Option<String>,
 }
 
 /// A reviewer's decision; the reviewer is the caller.

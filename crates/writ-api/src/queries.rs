@@ -114,6 +114,7 @@ query! {
 }
 
 query! {
-    /// Which of a campaign's items, in id order.
+    /// Which of a campaign's items, in id order; or which of the caller's pending items,
+    /// soonest due first.
     CampaignItemQuery {}
 }

@@ -38,9 +38,12 @@ impl Client {
             .await
     }
 
-    /// The caller's pending campaign items, soonest due first.
-    pub async fn my_campaign_items(&self) -> Result<CampaignItemList, ClientError> {
-        self.get(&["campaign-items"], &()).await
+    /// A page of the caller's pending campaign items, soonest due first.
+    pub async fn my_campaign_items(
+        &self,
+        query: &CampaignItemQuery,
+    ) -> Result<CampaignItemList, ClientError> {
+        self.get(&["campaign-items"], query).await
     }
 
     /// Keeps or revokes an item as its reviewer.

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use writ_api::{
-    CampaignQuery, DecideBody, DecideItemBody, DelegateItemBody, GrantQuery, NewCampaignBody,
-    NewRequestBody,
+    CampaignItemQuery, CampaignQuery, DecideBody, DecideItemBody, DelegateItemBody, GrantQuery,
+    NewCampaignBody, NewRequestBody,
 };
 use writ_client::{Client, ClientError};
 use writ_core::Clock;
@@ -79,7 +79,12 @@ async fn an_owner_revokes_a_grant_in_a_campaign_and_the_campaign_shows_it() {
         let listed = carol.campaigns(&CampaignQuery::default()).await.unwrap();
         assert_eq!(listed.items.len(), 1);
 
-        let mine = alice.my_campaign_items().await.unwrap().items;
+        let page = alice
+            .my_campaign_items(&CampaignItemQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(page.next, None, "one item, one page");
+        let mine = page.items;
         assert_eq!(mine.len(), 1);
         let item = &mine[0];
         assert_eq!(

@@ -184,6 +184,36 @@ impl World {
 }
 
 #[tokio::test]
+async fn a_reviewer_s_queue_pages_soonest_due_first() {
+    for db in TestDb::each().await {
+        let (_dir, _target, config) = local_target("q_", true).await;
+        let world = World::new(db, "q_", &config).await;
+        world.granted("carol", "svc").await;
+        // Two campaigns over the same grant, an hour apart: two items for Alice.
+        let (_, first) = world.launch(UndecidedPolicy::Revoke).await;
+        world.org.clock.advance(HOUR);
+        let (_, second) = world.launch(UndecidedPolicy::Revoke).await;
+        let (first, second) = (first[0].id, second[0].id);
+        let store = world.org.db.store();
+        let alice = world.id("alice").await;
+        let page = |after| {
+            let store = store.clone();
+            async move { store.review_queue(alice, after, 1).await.unwrap() }
+        };
+        let one = page(None).await;
+        assert_eq!(one.iter().map(|i| i.id).collect::<Vec<_>>(), [first]);
+        let two = page(Some(first)).await;
+        assert_eq!(two.iter().map(|i| i.id).collect::<Vec<_>>(), [second]);
+        assert!(page(Some(second)).await.is_empty(), "past the last item");
+        let both = store.review_queue(alice, None, 10).await.unwrap();
+        assert_eq!(
+            both.iter().map(|i| i.id).collect::<Vec<_>>(),
+            [first, second]
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_campaign_over_production_grants_assigns_each_item_to_the_identitys_owner() {
     for db in TestDb::each().await {
         let (_dir, _target, config) = local_target("a_", true).await;
@@ -215,7 +245,10 @@ async fn a_campaign_over_production_grants_assigns_each_item_to_the_identitys_ow
         );
 
         let store = world.org.db.store();
-        let queue = store.review_queue(world.id("alice").await).await.unwrap();
+        let queue = store
+            .review_queue(world.id("alice").await, None, 100)
+            .await
+            .unwrap();
         assert_eq!(queue.iter().map(|i| i.id).collect::<Vec<_>>(), [svc.id]);
         let inbox = store
             .notifications(world.id("alice").await, None, 10)

@@ -103,8 +103,14 @@ pub trait CampaignStore: Send + Sync {
     /// One item.
     async fn campaign_item(&self, id: CampaignItemId) -> StoreResult<Option<CampaignItem>>;
 
-    /// The pending items of open campaigns waiting for `reviewer`, soonest due first.
-    async fn review_queue(&self, reviewer: PrincipalId) -> StoreResult<Vec<CampaignItem>>;
+    /// Up to `limit` pending items of open campaigns waiting for `reviewer`, soonest due first
+    /// (then by id), starting after the item `after`.
+    async fn review_queue(
+        &self,
+        reviewer: PrincipalId,
+        after: Option<CampaignItemId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CampaignItem>>;
 
     /// Settles a pending item with its audit event (and job, if any); an item no longer
     /// pending, or handed to someone else, is a [`crate::StoreError::Conflict`].

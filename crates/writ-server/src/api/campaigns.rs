@@ -111,22 +111,31 @@ pub(crate) async fn launch(
         .map(Json)
 }
 
-/// The caller's pending campaign items, soonest due first.
+/// A page of the caller's pending campaign items, soonest due first.
 #[utoipa::path(
     operation_id = "my_campaign_items", get, path = "/campaign-items", tag = "campaigns",
+    params(CampaignItemQuery),
     responses(
         (status = 200, body = CampaignItemList),
-        (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(principal = %caller.principal.id))]
 pub(crate) async fn mine(
     State(state): State<AppState>,
     Reader(caller): Reader,
+    ApiQuery(query): ApiQuery<CampaignItemQuery>,
 ) -> Result<Json<CampaignItemList>, ApiError> {
-    let queue = state.store.review_queue(caller.principal.id).await?;
+    let limit = page::limit(query.limit)?;
+    let after = resolve::optional::<CampaignItemId>("after", query.after.as_deref())?;
+    let found = state
+        .store
+        .review_queue(caller.principal.id, after, limit + 1)
+        .await?;
+    let (queue, next) = page::cut(found, limit, |i| i.id.to_string());
     Ok(Json(CampaignItemList {
         items: views::items(&*state.store, &queue).await?,
+        next,
     }))
 }
 

@@ -50,7 +50,7 @@ pub(crate) async fn reviews(
 ) -> Result<Response, PortalError> {
     let queue = state
         .store
-        .review_queue(session.caller.principal.id)
+        .review_queue(session.caller.principal.id, None, 200)
         .await?;
     Ok(render(&ReviewsPage {
         chrome: Chrome::of(&session, "reviews").with_notice(q.notice),

@@ -155,11 +155,22 @@ impl CampaignStore for Adapter {
         row.as_ref().map(item_from).transpose()
     }
 
-    async fn review_queue(&self, reviewer: PrincipalId) -> StoreResult<Vec<CampaignItem>> {
+    async fn review_queue(
+        &self,
+        reviewer: PrincipalId,
+        after: Option<CampaignItemId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CampaignItem>> {
+        // Keyset on (due_at, id): the page starts after where the item `after` sorts.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ITEM_COLUMNS} {PENDING} AND i.reviewer_id = $1 ORDER BY i.due_at, i.id"
+            "SELECT {ITEM_COLUMNS} {PENDING} AND i.reviewer_id = $1 \
+             AND ($2 IS NULL OR (i.due_at, i.id) > \
+                 (SELECT a.due_at, a.id FROM campaign_items a WHERE a.id = $2)) \
+             ORDER BY i.due_at, i.id LIMIT $3"
         )))
         .bind(reviewer.as_uuid())
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit))
         .fetch_all(self.reads())
         .await?;
         rows.iter().map(item_from).collect()

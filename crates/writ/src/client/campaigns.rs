@@ -40,7 +40,14 @@ pub enum CampaignCommand {
         limit: Option<u32>,
     },
     /// List the items waiting for you, soonest due first.
-    Mine,
+    Mine {
+        /// Start after this item (the `next` of a previous page).
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many (1–500).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
     /// Keep or revoke an item you review.
     Decide {
         /// The item's id.
@@ -193,12 +200,15 @@ pub async fn run(args: &ClientArgs, command: CampaignCommand) -> anyhow::Result<
             hint_next(detail.next.as_deref());
             Ok(())
         }
-        CampaignCommand::Mine => {
-            let list = client.my_campaign_items().await?;
+        CampaignCommand::Mine { after, limit } => {
+            let list = client
+                .my_campaign_items(&CampaignItemQuery { after, limit })
+                .await?;
             if args.json {
                 return print_json(&list);
             }
             items_table(&list.items);
+            hint_next(list.next.as_deref());
             Ok(())
         }
         CampaignCommand::Decide {
