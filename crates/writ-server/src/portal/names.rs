@@ -3,7 +3,7 @@
 //! ([`Names::lookup`]), so its cost does not grow with the catalog; pages that read the whole
 //! catalog anyway take the names from it ([`Names::of`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use writ_domain::{Catalog, EntitlementId, Grant, IdentityId, PrincipalId, Request, SystemId};
 use writ_store::{Store, StoreResult};
@@ -11,40 +11,40 @@ use writ_store::{Store, StoreResult};
 /// The ids a page shows, to look their names up together.
 #[derive(Debug, Default)]
 pub(crate) struct Wanted {
-    principals: Vec<PrincipalId>,
-    identities: Vec<IdentityId>,
-    entitlements: Vec<EntitlementId>,
+    principals: BTreeSet<PrincipalId>,
+    identities: BTreeSet<IdentityId>,
+    entitlements: BTreeSet<EntitlementId>,
 }
 
 impl Wanted {
     /// A principal.
     pub fn principal(&mut self, id: PrincipalId) {
-        self.principals.push(id);
+        self.principals.insert(id);
     }
 
     /// An audit actor, when it is a principal (`principal:<id>`).
     pub fn actor(&mut self, actor: &str) {
         if let Some(id) = principal_of_actor(actor) {
-            self.principals.push(id);
+            self.principals.insert(id);
         }
     }
 
     /// An identity.
     pub fn identity(&mut self, id: IdentityId) {
-        self.identities.push(id);
+        self.identities.insert(id);
     }
 
     /// Who and what a request names.
     pub fn request(&mut self, r: &Request) {
-        self.principals.push(r.requester);
-        self.identities.push(r.identity);
+        self.principals.insert(r.requester);
+        self.identities.insert(r.identity);
         self.entitlements.extend(r.entitlement);
     }
 
     /// The identity and entitlement of a grant.
     pub fn grant(&mut self, g: &Grant) {
-        self.identities.push(g.identity);
-        self.entitlements.push(g.entitlement);
+        self.identities.insert(g.identity);
+        self.entitlements.insert(g.entitlement);
     }
 }
 
@@ -57,15 +57,13 @@ pub(crate) struct Names {
 
 impl Names {
     /// The names of the `wanted` ids, read from the store for them alone.
-    pub async fn lookup(store: &dyn Store, mut wanted: Wanted) -> StoreResult<Self> {
-        wanted.principals.sort_unstable();
-        wanted.principals.dedup();
-        wanted.identities.sort_unstable();
-        wanted.identities.dedup();
-        wanted.entitlements.sort_unstable();
-        wanted.entitlements.dedup();
+    pub async fn lookup(store: &dyn Store, wanted: Wanted) -> StoreResult<Self> {
         let found = store
-            .display_names(&wanted.principals, &wanted.identities, &wanted.entitlements)
+            .display_names(
+                &Vec::from_iter(wanted.principals),
+                &Vec::from_iter(wanted.identities),
+                &Vec::from_iter(wanted.entitlements),
+            )
             .await?;
         Ok(Self {
             principals: found.principals,

@@ -4,11 +4,10 @@
 //! memory stays flat however many grants there are.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
-use rusqlite::{Connection, OpenFlags, Row};
+use rusqlite::Row;
 use tokio::sync::mpsc;
 use writ_domain::{
     EntitlementId, GrantId, IdentityId, PrincipalId, RequestId, SystemId, Timestamp,
@@ -105,11 +104,7 @@ fn read<T>(
     map: fn(&Row<'_>) -> Result<T, StoreError>,
     sender: &mpsc::Sender<Vec<StoreResult<T>>>,
 ) -> Result<(), StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let conn = super::open_read_only(path)?;
     let mut statement = conn.prepare(sql)?;
     let mut rows = statement.query([system.as_uuid().as_bytes().to_vec()])?;
     let mut batch = Vec::with_capacity(BATCH);

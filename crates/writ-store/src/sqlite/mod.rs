@@ -118,6 +118,16 @@ use writ_domain::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: u32 = 4;
 
+/// A plain rusqlite connection that only reads (bulk scans, lifecycle lookups).
+fn open_read_only(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
 /// The embedded store.
 pub(crate) struct SqliteStore {
     path: PathBuf,

@@ -6,9 +6,7 @@
 //! library), on a blocking thread, read-only.
 
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
 use writ_domain::audit::AuditEvent;
 
 use crate::error::StoreError;
@@ -33,11 +31,7 @@ pub(super) async fn audit_range(
 }
 
 fn read_range(path: &Path, after: u64, through: u64) -> Result<Vec<AuditEvent>, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let conn = super::open_read_only(path)?;
     let mut statement = conn.prepare(
         "SELECT seq, at, actor, action, subjects, data, prev_hash, hash \
          FROM audit_events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",

@@ -5,7 +5,7 @@ use writ_domain::{
     Approval, EntitlementId, IdentityId, Principal, PrincipalId, Request, RequestId,
 };
 
-use super::rows::{fetch, fetch_optional, fetch_with};
+use super::rows::{Tuple, fetch, fetch_optional, fetch_with};
 use crate::error::StoreError;
 use crate::{RequestDecision, SubmitContext, rows};
 
@@ -16,10 +16,23 @@ pub(in crate::sqlite) fn principal(
     conn: &Connection,
     id: PrincipalId,
 ) -> Result<Option<Principal>, StoreError> {
-    let sql = format!("{} {}", catalog::PRINCIPALS, catalog::BY_ID);
-    fetch_optional(conn, &sql, &[&id.as_uuid()])?
-        .map(catalog::principal_from)
-        .transpose()
+    by_id(
+        conn,
+        catalog::PRINCIPALS,
+        id.as_uuid(),
+        catalog::principal_from,
+    )
+}
+
+/// The row `{select} WHERE id = $1` for `id`, converted by `from`.
+fn by_id<R: Tuple, T>(
+    conn: &Connection,
+    select: &str,
+    id: uuid::Uuid,
+    from: fn(R) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let sql = format!("{select} {}", catalog::BY_ID);
+    fetch_optional(conn, &sql, &[&id])?.map(from).transpose()
 }
 
 /// Who and what a request names: requester, identity, its owner, entitlement, system.
@@ -30,30 +43,32 @@ pub(in crate::sqlite) fn subjects(
     entitlement: Option<EntitlementId>,
 ) -> Result<SubmitContext, StoreError> {
     let requester = principal(conn, requester)?;
-    let sql = format!("{} {}", catalog::IDENTITIES, catalog::BY_ID);
-    let identity = fetch_optional(conn, &sql, &[&identity.as_uuid()])?
-        .map(catalog::identity_from)
-        .transpose()?;
+    let identity = by_id(
+        conn,
+        catalog::IDENTITIES,
+        identity.as_uuid(),
+        catalog::identity_from,
+    )?;
     let owner = match &identity {
         Some(identity) => principal(conn, identity.owner)?,
         None => None,
     };
     let entitlement = match entitlement {
-        Some(id) => {
-            let sql = format!("{} {}", catalog::ENTITLEMENTS, catalog::BY_ID);
-            fetch_optional(conn, &sql, &[&id.as_uuid()])?
-                .map(catalog::entitlement_from)
-                .transpose()?
-        }
+        Some(id) => by_id(
+            conn,
+            catalog::ENTITLEMENTS,
+            id.as_uuid(),
+            catalog::entitlement_from,
+        )?,
         None => None,
     };
     let system = match &entitlement {
-        Some(e) => {
-            let sql = format!("{} {}", catalog::SYSTEMS, catalog::BY_ID);
-            fetch_optional(conn, &sql, &[&e.system.as_uuid()])?
-                .map(catalog::system_from)
-                .transpose()?
-        }
+        Some(e) => by_id(
+            conn,
+            catalog::SYSTEMS,
+            e.system.as_uuid(),
+            catalog::system_from,
+        )?,
         None => None,
     };
     Ok(SubmitContext {

@@ -16,7 +16,7 @@ pub(super) use lookups::{approvals, context, principal, request, subjects};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use crate::error::StoreError;
 
@@ -45,7 +45,7 @@ impl DirectReads {
         let reused = self.idle().pop();
         let mut conn = match reused {
             Some(conn) => conn,
-            None => self.open()?,
+            None => super::open_read_only(&self.path)?,
         };
         let found = {
             let snapshot = conn.transaction()?;
@@ -57,15 +57,6 @@ impl DirectReads {
             idle.push(conn);
         }
         found
-    }
-
-    fn open(&self) -> Result<Connection, StoreError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(super::BUSY_TIMEOUT)?;
-        Ok(conn)
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
