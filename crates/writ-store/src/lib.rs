@@ -3,14 +3,17 @@
 //! [`Store`] is the port: use-case-shaped methods, each one transaction, each mutating method
 //! appending its audit event in that same transaction. SQLite (one file, WAL,
 //! `synchronous=FULL`) is the embedded default; PostgreSQL is the path to several replicas.
-//! This is the only crate that names sqlx; nothing here knows about HTTP or policy.
+//! This is the only crate that names sqlx or rusqlite; nothing here knows about HTTP or
+//! policy.
 //!
 //! Queries are written once, in `src/shared/`: each adapter includes those files with
 //! `#[path = "../shared/…"] mod …;`, so they compile once against SQLite and once against
 //! PostgreSQL. They name the backend only through the adapter's aliases (`Db`, `Connection`,
-//! `Pool`, `Adapter`) and hooks (`lock_audit`, `claim_lock!`, `write`, `reads`), and their SQL
-//! is the subset both accept (`$N` placeholders, `ON CONFLICT`, `RETURNING`). What only one
-//! backend can do well (bulk scans, migrations, connection set-up) stays in its adapter.
+//! `Pool`, `Adapter`, `SqlRow`, `FromTuple`), its query API `sql` (sqlx itself on PostgreSQL;
+//! on SQLite the same calls run through rusqlite on the calling thread) and hooks
+//! (`lock_audit`, `claim_lock!`, `write`, `reads`, `read_conn`), and their SQL is the subset
+//! both accept (`$N` placeholders, `ON CONFLICT`, `RETURNING`). What only one backend can do
+//! well (bulk scans, migrations, connection set-up) stays in its adapter.
 #![allow(
     clippy::duplicate_mod,
     reason = "the files in src/shared compile once per backend, by design"

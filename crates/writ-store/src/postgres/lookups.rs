@@ -6,7 +6,6 @@ use writ_domain::{
 };
 
 use crate::error::StoreError;
-use crate::rows::Arg;
 use crate::{RequestDecision, StoreResult, SubmitContext};
 
 use super::requests::{self, held_by_identity, held_by_owner, relevant_to};
@@ -92,11 +91,15 @@ async fn entitlement_by_id(
     conn: &mut Connection,
     id: EntitlementId,
 ) -> Result<Option<Entitlement>, StoreError> {
-    Ok(
-        catalog::entitlements(conn, catalog::BY_ID, vec![Arg::Uuid(id.as_uuid())])
-            .await?
-            .pop(),
-    )
+    let row: Option<catalog::EntitlementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{} {}",
+        catalog::ENTITLEMENTS,
+        catalog::BY_ID
+    )))
+    .bind(id.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(catalog::entitlement_from).transpose()
 }
 
 /// Everything a submission is decided on: its subjects, and the holdings and SoD rules its

@@ -13,9 +13,15 @@ type Db = sqlx::Postgres;
 type Connection = PgConnection;
 type Pool = PgPool;
 type Adapter = PgStore;
+/// A row read by `sql::query`, its columns by name.
+type SqlRow = sqlx::postgres::PgRow;
 
-/// The extended protocol takes one statement per query (see `statements`).
-const ONE_TRIP: bool = false;
+/// What `sql::query_as` reads rows as.
+trait FromTuple: for<'r> sqlx::FromRow<'r, SqlRow> + Send + Unpin {}
+impl<T: for<'r> sqlx::FromRow<'r, SqlRow> + Send + Unpin> FromTuple for T {}
+
+/// The shared queries run through sqlx itself (on SQLite, through `sqlite::sql`).
+use sqlx as sql;
 
 /// Claims skip rows another worker has locked, so concurrent claimers never share a job.
 macro_rules! claim_lock {
@@ -155,6 +161,11 @@ impl PgStore {
 
     fn reads(&self) -> &Pool {
         &self.pool
+    }
+
+    /// A pooled connection for a few reads in a row.
+    async fn read_conn(&self) -> StoreResult<sqlx::pool::PoolConnection<Db>> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// A system's grants in byte order of their keys, streamed.

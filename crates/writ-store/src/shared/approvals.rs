@@ -7,7 +7,7 @@ use writ_domain::{
 use crate::error::StoreError;
 use crate::rows::{from_json, parsed, to_json};
 
-use super::{Connection, Pool};
+use super::{Connection, Pool, sql};
 
 pub(super) type ApprovalRow = (
     uuid::Uuid,
@@ -25,7 +25,7 @@ pub(super) async fn for_request(
     pool: &Pool,
     request: RequestId,
 ) -> Result<Vec<Approval>, StoreError> {
-    let rows: Vec<ApprovalRow> = sqlx::query_as(FOR_REQUEST)
+    let rows: Vec<ApprovalRow> = sql::query_as(FOR_REQUEST)
         .bind(request.as_uuid())
         .fetch_all(pool)
         .await?;
@@ -65,7 +65,7 @@ pub(super) async fn record(
     stage_index: u32,
     status: RequestStatus,
 ) -> Result<(), StoreError> {
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO approvals (id, request_id, stage_index, stage, approver_id, decision, reason, plan_hash, \
          policy_ids, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (request_id, stage_index, plan_hash) DO NOTHING",
@@ -87,7 +87,7 @@ pub(super) async fn record(
             what: format!("a decision on stage `{}` of this request", approval.stage),
         });
     }
-    let updated = sqlx::query(
+    let updated = sql::query(
         "UPDATE requests SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending_approval'",
     )
     .bind(status.as_str())

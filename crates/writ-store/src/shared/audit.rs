@@ -6,7 +6,7 @@ use crate::error::StoreError;
 use crate::rows::{self, Arg, AuditRow, audit_columns};
 
 use super::statements::Statements;
-use super::{Connection, Db, Pool};
+use super::{Connection, Pool, sql};
 
 /// Appends `events` after the current head. The backend's `lock_audit` serialises appenders
 /// (SQLite: the `BEGIN IMMEDIATE` write lock already held; PostgreSQL: an advisory lock), so
@@ -75,7 +75,7 @@ pub(super) async fn page(
     after: u64,
     limit: u32,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+    let rows: Vec<AuditRow> = sql::query_as(concat!(
         "SELECT ",
         audit_columns!(),
         " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
@@ -88,13 +88,10 @@ pub(super) async fn page(
 }
 
 /// The newest event's seq and hash.
-pub(super) async fn head<'c, E>(executor: E) -> Result<Option<(u64, AuditHash)>, StoreError>
-where
-    E: sqlx::Executor<'c, Database = Db>,
-{
+pub(super) async fn head(conn: &mut Connection) -> Result<Option<(u64, AuditHash)>, StoreError> {
     let head: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(executor)
+        sql::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
             .await?;
     head.map(|(seq, hash)| rows::audit_head(seq, &hash))
         .transpose()

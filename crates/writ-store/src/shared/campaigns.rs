@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::rows::{from_json, parsed, to_json};
 use crate::{CampaignStore, Launch, Reassignment, Settlement, StoreResult};
 
-use super::{Adapter, Connection, Db, audit, jobs, notifications};
+use super::{Adapter, Connection, audit, jobs, notifications, sql};
 
 const CAMPAIGN_COLUMNS: &str = "id, name, scope, reviewers, undecided, deadline, every_days, \
     status, created_by, created_at, launched_at, closed_at, recurs_at";
@@ -36,7 +36,7 @@ impl CampaignStore for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         if let Some(previous) = follows {
-            let consumed = sqlx::query(
+            let consumed = sql::query(
                 "UPDATE campaigns SET recurs_at = NULL WHERE id = $1 AND recurs_at IS NOT NULL",
             )
             .bind(previous.as_uuid())
@@ -55,7 +55,7 @@ impl CampaignStore for Adapter {
     }
 
     async fn campaign(&self, id: CampaignId) -> StoreResult<Option<Campaign>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
         )))
         .bind(id.as_uuid())
@@ -69,7 +69,7 @@ impl CampaignStore for Adapter {
         after: Option<CampaignId>,
         limit: u32,
     ) -> StoreResult<Vec<Campaign>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE ($1 IS NULL OR id < $1) \
              ORDER BY id DESC LIMIT $2"
         )))
@@ -82,7 +82,7 @@ impl CampaignStore for Adapter {
 
     async fn launch_campaign(&self, launch: Launch, event: NewAuditEvent) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        let launched = sqlx::query(
+        let launched = sql::query(
             "UPDATE campaigns SET status = 'open', launched_at = $1, recurs_at = $2 \
              WHERE id = $3 AND status = 'draft'",
         )
@@ -114,7 +114,7 @@ impl CampaignStore for Adapter {
         after: Option<CampaignItemId>,
         limit: u32,
     ) -> StoreResult<Vec<CampaignItem>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.campaign_id = $1 \
              AND ($2 IS NULL OR i.id > $2) ORDER BY i.id LIMIT $3"
         )))
@@ -127,7 +127,7 @@ impl CampaignStore for Adapter {
     }
 
     async fn campaign_progress(&self, campaign: CampaignId) -> StoreResult<Vec<(ItemStatus, u64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64)> = sql::query_as(
             "SELECT status, COUNT(*) FROM campaign_items WHERE campaign_id = $1 \
              GROUP BY status ORDER BY status",
         )
@@ -146,7 +146,7 @@ impl CampaignStore for Adapter {
     }
 
     async fn campaign_item(&self, id: CampaignItemId) -> StoreResult<Option<CampaignItem>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM campaign_items i WHERE i.id = $1"
         )))
         .bind(id.as_uuid())
@@ -162,7 +162,7 @@ impl CampaignStore for Adapter {
         limit: u32,
     ) -> StoreResult<Vec<CampaignItem>> {
         // Keyset on (due_at, id): the page starts after where the item `after` sorts.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} {PENDING} AND i.reviewer_id = $1 \
              AND ($2 IS NULL OR (i.due_at, i.id) > \
                  (SELECT a.due_at, a.id FROM campaign_items a WHERE a.id = $2)) \
@@ -189,7 +189,7 @@ impl CampaignStore for Adapter {
             job,
         } = settlement;
         let mut tx = self.write().await?;
-        let settled = sqlx::query(
+        let settled = sql::query(
             "UPDATE campaign_items SET status = $1, decision = $2, reason = $3, decided_by = $4, \
              decided_at = $5 WHERE id = $6 AND status = 'pending' AND reviewer_id = $7",
         )
@@ -220,7 +220,7 @@ impl CampaignStore for Adapter {
         event: NewAuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE campaign_items SET revoke_request = $1 WHERE id = $2")
+        sql::query("UPDATE campaign_items SET revoke_request = $1 WHERE id = $2")
             .bind(request.as_uuid())
             .bind(item.as_uuid())
             .execute(&mut *tx)
@@ -244,7 +244,7 @@ impl CampaignStore for Adapter {
             notify,
         } = reassignment;
         let mut tx = self.write().await?;
-        let moved = sqlx::query(
+        let moved = sql::query(
             "UPDATE campaign_items SET reviewer_id = $1, delegated_from = $2, \
              due_at = COALESCE($3, due_at), \
              escalation = escalation + (CASE WHEN $3 IS NULL THEN 0 ELSE 1 END), \
@@ -272,7 +272,7 @@ impl CampaignStore for Adapter {
         now: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<CampaignItem>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} {PENDING} AND i.due_at <= $1 ORDER BY i.due_at, i.id LIMIT $2"
         )))
         .bind(now.as_micros())
@@ -287,7 +287,7 @@ impl CampaignStore for Adapter {
         due_by: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<CampaignItem>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} {PENDING} AND i.reminded_at IS NULL AND i.due_at <= $1 \
              ORDER BY i.due_at, i.id LIMIT $2"
         )))
@@ -306,7 +306,7 @@ impl CampaignStore for Adapter {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         for item in &items {
-            sqlx::query("UPDATE campaign_items SET reminded_at = $1 WHERE id = $2")
+            sql::query("UPDATE campaign_items SET reminded_at = $1 WHERE id = $2")
                 .bind(event.at.as_micros())
                 .bind(item.as_uuid())
                 .execute(&mut *tx)
@@ -319,7 +319,7 @@ impl CampaignStore for Adapter {
     }
 
     async fn unfiled_revocations(&self, limit: u32) -> StoreResult<Vec<CampaignItem>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM campaign_items i \
              WHERE i.status = 'revoked' AND i.revoke_request IS NULL ORDER BY i.id LIMIT $1"
         )))
@@ -331,7 +331,7 @@ impl CampaignStore for Adapter {
 
     async fn close_finished_campaigns(&self, now: Timestamp) -> StoreResult<Vec<CampaignId>> {
         let mut tx = self.write().await?;
-        let finished: Vec<uuid::Uuid> = sqlx::query_scalar(
+        let finished: Vec<uuid::Uuid> = sql::query_scalar(
             "SELECT c.id FROM campaigns c WHERE c.status = 'open' AND NOT EXISTS \
              (SELECT 1 FROM campaign_items i WHERE i.campaign_id = c.id AND i.status = 'pending') \
              ORDER BY c.id",
@@ -340,7 +340,7 @@ impl CampaignStore for Adapter {
         .await?;
         let mut events = Vec::with_capacity(finished.len());
         for id in &finished {
-            sqlx::query("UPDATE campaigns SET status = 'closed', closed_at = $1 WHERE id = $2")
+            sql::query("UPDATE campaigns SET status = 'closed', closed_at = $1 WHERE id = $2")
                 .bind(now.as_micros())
                 .bind(id)
                 .execute(&mut *tx)
@@ -359,7 +359,7 @@ impl CampaignStore for Adapter {
     }
 
     async fn due_recurrences(&self, now: Timestamp) -> StoreResult<Vec<Campaign>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sql::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE recurs_at IS NOT NULL \
              AND recurs_at <= $1 ORDER BY recurs_at, id"
         )))
@@ -377,7 +377,7 @@ fn item_moved(item: CampaignItemId) -> StoreError {
 }
 
 async fn insert_campaign(tx: &mut Connection, campaign: &Campaign) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO campaigns (id, name, scope, reviewers, undecided, deadline, every_days, \
          status, created_by, created_at, launched_at, closed_at, recurs_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -401,7 +401,7 @@ async fn insert_campaign(tx: &mut Connection, campaign: &Campaign) -> Result<(),
 }
 
 async fn insert_item(tx: &mut Connection, item: &CampaignItem) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO campaign_items (id, campaign_id, grant_id, context, reviewer_id, \
          delegated_from, due_at, escalation, status) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -420,8 +420,8 @@ async fn insert_item(tx: &mut Connection, item: &CampaignItem) -> Result<(), Sto
     Ok(())
 }
 
-fn campaign_from(row: &<Db as sqlx::Database>::Row) -> Result<Campaign, StoreError> {
-    use sqlx::Row;
+fn campaign_from(row: &super::SqlRow) -> Result<Campaign, StoreError> {
+    use super::sql::Row as _;
     let what = "campaign";
     let every_days: Option<i64> = row.try_get("every_days")?;
     let status: CampaignStatus = parsed(what, &row.try_get::<String, _>("status")?)?;
@@ -445,8 +445,8 @@ fn campaign_from(row: &<Db as sqlx::Database>::Row) -> Result<Campaign, StoreErr
     })
 }
 
-fn item_from(row: &<Db as sqlx::Database>::Row) -> Result<CampaignItem, StoreError> {
-    use sqlx::Row;
+fn item_from(row: &super::SqlRow) -> Result<CampaignItem, StoreError> {
+    use super::sql::Row as _;
     let what = "campaign item";
     let decision: Option<String> = row.try_get("decision")?;
     let decided_by: Option<uuid::Uuid> = row.try_get("decided_by")?;

@@ -10,7 +10,7 @@ use writ_domain::{
 use crate::error::StoreError;
 use crate::rows::{Arg, bind_args, from_json, parsed, to_json, ttl};
 
-use super::{Connection, Db, Pool};
+use super::{Connection, Pool, sql};
 
 /// Everything in the catalog, in name order.
 pub(super) async fn load(pool: &Pool) -> Result<Catalog, StoreError> {
@@ -31,9 +31,12 @@ pub(super) async fn principal(
     conn: &mut Connection,
     id: PrincipalId,
 ) -> Result<Option<Principal>, StoreError> {
-    Ok(principals(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
-        .await?
-        .pop())
+    let row: Option<PrincipalRow> =
+        sql::query_as(sqlx::AssertSqlSafe(format!("{PRINCIPALS} {BY_ID}")))
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(principal_from).transpose()
 }
 
 /// Every active principal, by id.
@@ -46,9 +49,12 @@ pub(super) async fn identity(
     conn: &mut Connection,
     id: IdentityId,
 ) -> Result<Option<Identity>, StoreError> {
-    Ok(identities(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
-        .await?
-        .pop())
+    let row: Option<IdentityRow> =
+        sql::query_as(sqlx::AssertSqlSafe(format!("{IDENTITIES} {BY_ID}")))
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(identity_from).transpose()
 }
 
 /// One system by id.
@@ -56,35 +62,38 @@ pub(super) async fn system(
     conn: &mut Connection,
     id: SystemId,
 ) -> Result<Option<System>, StoreError> {
-    Ok(systems(conn, BY_ID, vec![Arg::Uuid(id.as_uuid())])
-        .await?
-        .pop())
+    let row: Option<SystemRow> = sql::query_as(sqlx::AssertSqlSafe(format!("{SYSTEMS} {BY_ID}")))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(system_from).transpose()
 }
 
 /// Every SoD rule (few by nature; the caller picks those that name its entitlement).
 pub(super) async fn all_sod_rules(conn: &mut Connection) -> Result<Vec<SodRule>, StoreError> {
-    sod_rules(conn, "ORDER BY name").await
+    let rows: Vec<SodRuleRow> =
+        sql::query_as(sqlx::AssertSqlSafe(format!("{SOD_RULES} ORDER BY name")))
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.into_iter().map(sod_rule_from).collect()
 }
 
 pub(super) const BY_ID: &str = "WHERE id = $1";
 
 /// Runs `{select} {tail}`, binding `args` in order. `tail` is built only from constants and
 /// numbered placeholders, never from input.
-pub(super) async fn fetch<'c, E, R>(
-    executor: E,
+pub(super) async fn fetch<R: super::FromTuple>(
+    pool: &Pool,
     select: &str,
     tail: &str,
     args: Vec<Arg>,
-) -> Result<Vec<R>, StoreError>
-where
-    E: sqlx::Executor<'c, Database = Db>,
-    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-{
+) -> Result<Vec<R>, StoreError> {
     let query = bind_args!(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} {tail}"))),
+        sql::query_as(sqlx::AssertSqlSafe(format!("{select} {tail}"))),
         args
     );
-    Ok(query.fetch_all(executor).await?)
+    let rows = query.fetch_all(pool).await?;
+    Ok(rows)
 }
 
 /// Inserts or updates every object of `changes` by id, parents before children.
@@ -94,7 +103,7 @@ pub(super) async fn upsert(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     for p in &changes.principals {
-        sqlx::query(
+        sql::query(
             "INSERT INTO principals (id, external_id, email, name, manager_id, groups, active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO UPDATE SET \
              external_id = excluded.external_id, email = excluded.email, name = excluded.name, \
@@ -113,7 +122,7 @@ pub(super) async fn upsert(
         .await?;
     }
     for s in &changes.systems {
-        sqlx::query(
+        sql::query(
             "INSERT INTO systems (id, name, connector, config, owner_id, environment, criticality, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO UPDATE SET \
              name = excluded.name, connector = excluded.connector, config = excluded.config, \
@@ -132,7 +141,7 @@ pub(super) async fn upsert(
         .await?;
     }
     for e in &changes.entitlements {
-        sqlx::query(
+        sql::query(
             "INSERT INTO entitlements (id, system_id, key, name, description, risk, environment, \
              default_ttl_secs, max_ttl_secs, requestable, allowed_identity_kinds, approval_stages, \
              break_glass_ttl_secs, owner_id, created_at, updated_at) \
@@ -164,7 +173,7 @@ pub(super) async fn upsert(
         .await?;
     }
     for r in &changes.sod_rules {
-        sqlx::query(
+        sql::query(
             "INSERT INTO sod_rules (id, name, entitlement_ids, scope, severity, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
              entitlement_ids = excluded.entitlement_ids, scope = excluded.scope, \
@@ -180,7 +189,7 @@ pub(super) async fn upsert(
         .await?;
     }
     for i in &changes.identities {
-        sqlx::query(
+        sql::query(
             "INSERT INTO identities (id, name, kind, owner_id, team, purpose, environment, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET \
              name = excluded.name, kind = excluded.kind, owner_id = excluded.owner_id, team = excluded.team, \
@@ -213,12 +222,12 @@ pub(super) type PrincipalRow = (
     bool,
 );
 
-pub(super) async fn principals<'c, E: sqlx::Executor<'c, Database = Db>>(
-    executor: E,
+pub(super) async fn principals(
+    pool: &Pool,
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<Principal>, StoreError> {
-    let rows: Vec<PrincipalRow> = fetch(executor, PRINCIPALS, tail, args).await?;
+    let rows: Vec<PrincipalRow> = fetch(pool, PRINCIPALS, tail, args).await?;
     rows.into_iter().map(principal_from).collect()
 }
 
@@ -248,12 +257,12 @@ pub(super) type SystemRow = (
     String,
 );
 
-pub(super) async fn systems<'c, E: sqlx::Executor<'c, Database = Db>>(
-    executor: E,
+pub(super) async fn systems(
+    pool: &Pool,
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<System>, StoreError> {
-    let rows: Vec<SystemRow> = fetch(executor, SYSTEMS, tail, args).await?;
+    let rows: Vec<SystemRow> = fetch(pool, SYSTEMS, tail, args).await?;
     rows.into_iter().map(system_from).collect()
 }
 
@@ -290,12 +299,12 @@ pub(super) type EntitlementRow = (
     uuid::Uuid,
 );
 
-pub(super) async fn entitlements<'c, E: sqlx::Executor<'c, Database = Db>>(
-    executor: E,
+pub(super) async fn entitlements(
+    pool: &Pool,
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<Entitlement>, StoreError> {
-    let rows: Vec<EntitlementRow> = fetch(executor, ENTITLEMENTS, tail, args).await?;
+    let rows: Vec<EntitlementRow> = fetch(pool, ENTITLEMENTS, tail, args).await?;
     rows.into_iter().map(entitlement_from).collect()
 }
 
@@ -341,11 +350,8 @@ pub(super) fn entitlement_from(row: EntitlementRow) -> Result<Entitlement, Store
     })
 }
 
-async fn sod_rules<'c, E: sqlx::Executor<'c, Database = Db>>(
-    executor: E,
-    tail: &str,
-) -> Result<Vec<SodRule>, StoreError> {
-    let rows: Vec<SodRuleRow> = fetch(executor, SOD_RULES, tail, Vec::new()).await?;
+async fn sod_rules(pool: &Pool, tail: &str) -> Result<Vec<SodRule>, StoreError> {
+    let rows: Vec<SodRuleRow> = fetch(pool, SOD_RULES, tail, Vec::new()).await?;
     rows.into_iter().map(sod_rule_from).collect()
 }
 
@@ -377,12 +383,12 @@ pub(super) type IdentityRow = (
     i64,
 );
 
-pub(super) async fn identities<'c, E: sqlx::Executor<'c, Database = Db>>(
-    executor: E,
+pub(super) async fn identities(
+    pool: &Pool,
     tail: &str,
     args: Vec<Arg>,
 ) -> Result<Vec<Identity>, StoreError> {
-    let rows: Vec<IdentityRow> = fetch(executor, IDENTITIES, tail, args).await?;
+    let rows: Vec<IdentityRow> = fetch(pool, IDENTITIES, tail, args).await?;
     rows.into_iter().map(identity_from).collect()
 }
 

@@ -19,7 +19,7 @@ use crate::rows::parsed;
 use crate::{Evidence, StoreError as E};
 
 use super::execution::insert_evidence;
-use super::{Connection, Pool, catalog};
+use super::{Connection, Pool, catalog, sql};
 
 /// `id, nonce, ciphertext` of a sealed secret.
 type SealedRow = (uuid::Uuid, Vec<u8>, Vec<u8>);
@@ -65,7 +65,7 @@ async fn active_credential(
     conn: &mut Connection,
     account: AccountId,
 ) -> Result<Option<Credential>, StoreError> {
-    let row: Option<CredentialRow> = sqlx::query_as(
+    let row: Option<CredentialRow> = sql::query_as(
         "SELECT id, account_id, fingerprint, version, issued_at, expires_at, status \
          FROM credentials WHERE account_id = $1 AND status = 'active'",
     )
@@ -81,7 +81,7 @@ async fn account_of(
     identity: IdentityId,
     system: SystemId,
 ) -> Result<Option<Account>, StoreError> {
-    let row: Option<(uuid::Uuid, String, String)> = sqlx::query_as(
+    let row: Option<(uuid::Uuid, String, String)> = sql::query_as(
         "SELECT id, account_key, status FROM accounts WHERE identity_id = $1 AND system_id = $2",
     )
     .bind(identity.as_uuid())
@@ -102,15 +102,14 @@ async fn account_of(
 
 /// What a rotate request for `identity` on `system` is decided on.
 pub(super) async fn context(
-    pool: &Pool,
+    conn: &mut Connection,
     identity: IdentityId,
     system: SystemId,
 ) -> Result<RotationContext, StoreError> {
-    let mut conn = pool.acquire().await?;
-    let found = catalog::system(&mut conn, system).await?;
-    let account = account_of(&mut conn, identity, system).await?;
+    let found = catalog::system(&mut *conn, system).await?;
+    let account = account_of(&mut *conn, identity, system).await?;
     let active = match &account {
-        Some(account) => active_credential(&mut conn, account.id).await?,
+        Some(account) => active_credential(&mut *conn, account.id).await?,
         None => None,
     };
     Ok(RotationContext {
@@ -127,7 +126,7 @@ pub(super) async fn insert_plan(
     plan: &RotationPlan,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO rotations (request_id, system_id, account_key, not_before) \
          VALUES ($1, $2, $3, $4)",
     )
@@ -150,7 +149,7 @@ async fn insert_sealed(
     sealed: &SealedSecret,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO sealed_secrets (id, request_id, purpose, nonce, ciphertext, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id, purpose) DO NOTHING",
     )
@@ -170,7 +169,7 @@ async fn sealed(
     request: RequestId,
     purpose: &str,
 ) -> Result<Option<SealedSecret>, StoreError> {
-    let row: Option<SealedRow> = sqlx::query_as(
+    let row: Option<SealedRow> = sql::query_as(
         "SELECT id, nonce, ciphertext FROM sealed_secrets WHERE request_id = $1 AND purpose = $2",
     )
     .bind(request.as_uuid())
@@ -182,7 +181,7 @@ async fn sealed(
 
 /// Wipes what a rotation held of its input: the current credential and an unproven new one.
 async fn wipe_inputs(tx: &mut Connection, request: RequestId) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "DELETE FROM sealed_secrets WHERE request_id = $1 AND purpose IN ('current', 'pending')",
     )
     .bind(request.as_uuid())
@@ -199,7 +198,7 @@ pub(super) async fn begin(
     plan_hash: PlanHash,
     now: Timestamp,
 ) -> Result<RotationStart, StoreError> {
-    let started: Option<(i64,)> = sqlx::query_as(
+    let started: Option<(i64,)> = sql::query_as(
         "UPDATE requests SET status = 'executing', updated_at = $1 \
          WHERE id = $2 AND status = 'approved' AND plan_hash = $3 AND kind = 'rotate' \
          RETURNING number",
@@ -211,7 +210,7 @@ pub(super) async fn begin(
     .await?;
     if started.is_none() {
         let row: Option<(String, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
+            sql::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
                 .bind(request.as_uuid())
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -249,7 +248,7 @@ async fn target(
         uuid::Uuid,
         uuid::Uuid,
         String,
-    ) = sqlx::query_as(
+    ) = sql::query_as(
         "SELECT r.number, r.requester_id, r.identity_id, t.system_id, t.account_key \
              FROM requests r JOIN rotations t ON t.request_id = r.id WHERE r.id = $1",
     )
@@ -262,7 +261,7 @@ async fn target(
         .await?
         .ok_or_else(|| E::corrupt("rotation", "its system is gone"))?;
     // The identity's existing account on the system wins; the no-op update returns it.
-    sqlx::query(
+    sql::query(
         "INSERT INTO accounts (id, identity_id, system_id, account_key, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'active', $5, $5) \
          ON CONFLICT (identity_id, system_id) DO UPDATE SET updated_at = accounts.updated_at",
@@ -300,7 +299,7 @@ pub(super) async fn stage(
     now: Timestamp,
 ) -> Result<SealedSecret, StoreError> {
     let executing: Option<(String,)> =
-        sqlx::query_as("SELECT status FROM requests WHERE id = $1 AND status = 'executing'")
+        sql::query_as("SELECT status FROM requests WHERE id = $1 AND status = 'executing'")
             .bind(request.as_uuid())
             .fetch_optional(&mut *tx)
             .await?;
@@ -334,7 +333,7 @@ pub(super) async fn finish(
     let sql = format!(
         "UPDATE requests SET status = $1, updated_at = $2 WHERE id = $3 AND kind = 'rotate' AND {from}"
     );
-    let moved = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let moved = sql::query(sqlx::AssertSqlSafe(sql))
         .bind(status)
         .bind(now.as_micros())
         .bind(request.as_uuid())
@@ -346,7 +345,7 @@ pub(super) async fn finish(
         });
     }
     if let RotationEnd::Rotated { credential } = end {
-        sqlx::query(
+        sql::query(
             "UPDATE credentials SET status = 'superseded', updated_at = $1 \
              WHERE account_id = $2 AND status = 'active'",
         )
@@ -354,7 +353,7 @@ pub(super) async fn finish(
         .bind(credential.account.as_uuid())
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sql::query(
             "INSERT INTO credentials (id, account_id, request_id, fingerprint, version, issued_at, \
              expires_at, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)",
         )
@@ -368,7 +367,7 @@ pub(super) async fn finish(
         .bind(CredentialStatus::Active.as_str())
         .execute(&mut *tx)
         .await?;
-        let issued = sqlx::query(
+        let issued = sql::query(
             "UPDATE sealed_secrets SET purpose = 'issued' WHERE request_id = $1 AND purpose = 'pending'",
         )
         .bind(request.as_uuid())
@@ -379,7 +378,7 @@ pub(super) async fn finish(
                 what: format!("rotate request {request} has no new secret to deliver"),
             });
         }
-        sqlx::query("UPDATE rotations SET credential_id = $1 WHERE request_id = $2")
+        sql::query("UPDATE rotations SET credential_id = $1 WHERE request_id = $2")
             .bind(credential.id.as_uuid())
             .bind(request.as_uuid())
             .execute(&mut *tx)
@@ -404,7 +403,7 @@ pub(super) async fn delivery(
         String,
         String,
     );
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<Row> = sql::query_as(
         "SELECT s.id, s.nonce, s.ciphertext, r.requester_id, r.identity_id, y.name, \
                 t.account_key, c.fingerprint \
          FROM sealed_secrets s JOIN requests r ON r.id = s.request_id \
@@ -439,7 +438,7 @@ pub(super) async fn take(
     sealed: uuid::Uuid,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let deleted = sqlx::query(
+    let deleted = sql::query(
         "DELETE FROM sealed_secrets WHERE id = $1 AND request_id = $2 AND purpose = 'issued'",
     )
     .bind(sealed)
@@ -451,7 +450,7 @@ pub(super) async fn take(
             what: format!("the new secret of request {request} was revealed already"),
         });
     }
-    sqlx::query("UPDATE rotations SET revealed_at = $1 WHERE request_id = $2")
+    sql::query("UPDATE rotations SET revealed_at = $1 WHERE request_id = $2")
         .bind(now.as_micros())
         .bind(request.as_uuid())
         .execute(&mut *tx)

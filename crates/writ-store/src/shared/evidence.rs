@@ -9,7 +9,7 @@ use crate::StoredCheckpoint;
 use crate::error::StoreError;
 use crate::rows::{self, AuditRow, audit_columns};
 
-use super::{Connection, Pool};
+use super::{Connection, Pool, sql};
 
 /// The events that name any of `subjects`, in seq order.
 pub(super) async fn events_about(
@@ -18,7 +18,7 @@ pub(super) async fn events_about(
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let mut events = Vec::new();
     for subject in subjects {
-        let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+        let rows: Vec<AuditRow> = sql::query_as(concat!(
             "SELECT ",
             audit_columns!(),
             " FROM audit_events WHERE seq IN (SELECT seq FROM audit_subjects WHERE subject = $1)"
@@ -41,7 +41,7 @@ pub(super) async fn leaf_hashes(
     after: u64,
     through: u64,
 ) -> Result<Vec<AuditHash>, StoreError> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+    let rows: Vec<Vec<u8>> = sql::query_scalar(
         "SELECT hash FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
     )
     .bind(after as i64)
@@ -56,7 +56,7 @@ pub(super) async fn leaf_hashes(
 /// The tiles with `idx >= from`, in order.
 pub(super) async fn tiles(pool: &Pool, from: u64) -> Result<Vec<TreeHash>, StoreError> {
     let rows: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT idx, hash FROM audit_tree_tiles WHERE idx >= $1 ORDER BY idx")
+        sql::query_as("SELECT idx, hash FROM audit_tree_tiles WHERE idx >= $1 ORDER BY idx")
             .bind(from as i64)
             .fetch_all(pool)
             .await?;
@@ -92,7 +92,7 @@ pub(super) async fn add_tiles(
             sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
         }
         sql.push_str(" ON CONFLICT (idx) DO NOTHING");
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut insert = sql::query(sqlx::AssertSqlSafe(sql));
         for (i, hash) in chunk.iter().enumerate() {
             insert = insert
                 .bind((first + chunk_start + i as u64) as i64)
@@ -108,7 +108,7 @@ pub(super) async fn add_checkpoint(
     tx: &mut Connection,
     checkpoint: &StoredCheckpoint,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (size) DO NOTHING",
     )
@@ -128,10 +128,10 @@ pub(super) async fn checkpoints(
     newest: Option<u32>,
 ) -> Result<Vec<StoredCheckpoint>, StoreError> {
     let query = match newest {
-        None => sqlx::query_as(
+        None => sql::query_as(
             "SELECT size, root, note, created_at FROM audit_checkpoints ORDER BY size",
         ),
-        Some(n) => sqlx::query_as(
+        Some(n) => sql::query_as(
             "SELECT size, root, note, created_at FROM audit_checkpoints ORDER BY size DESC LIMIT $1",
         )
         .bind(i64::from(n)),

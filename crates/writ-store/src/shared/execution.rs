@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::rows::{parsed, to_json};
 use crate::{Evidence, ExecutionEnd, ExecutionStart};
 
-use super::Connection;
+use super::{Connection, sql};
 
 /// Moves an approved request to `executing`, creating its account (if the identity has none on
 /// the system) and its `provisioning` grant. A request already executing resumes; one already
@@ -21,7 +21,7 @@ pub(super) async fn begin(
     now: Timestamp,
 ) -> Result<ExecutionStart, StoreError> {
     // The common case in one statement: an approved request under this plan starts.
-    let started: Option<(uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+    let started: Option<(uuid::Uuid, Option<uuid::Uuid>)> = sql::query_as(
         "UPDATE requests SET status = 'executing', updated_at = $1 \
          WHERE id = $2 AND status = 'approved' AND plan_hash = $3 \
          RETURNING identity_id, entitlement_id",
@@ -38,7 +38,7 @@ pub(super) async fn begin(
         .ok_or_else(|| StoreError::corrupt("request", "an access request without entitlement"))?;
     // The identity's existing account on the system wins; the no-op update makes the row come
     // back either way.
-    let (account_id, key): (uuid::Uuid, String) = sqlx::query_as(
+    let (account_id, key): (uuid::Uuid, String) = sql::query_as(
         "INSERT INTO accounts (id, identity_id, system_id, account_key, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'active', $5, $5) \
          ON CONFLICT (identity_id, system_id) DO UPDATE SET updated_at = accounts.updated_at \
@@ -52,7 +52,7 @@ pub(super) async fn begin(
     .fetch_one(&mut *tx)
     .await?;
     let grant = GrantId::new();
-    sqlx::query(
+    sql::query(
         "INSERT INTO grants (id, identity_id, account_id, entitlement_id, request_id, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 'provisioning', $6, $6)",
     )
@@ -78,7 +78,7 @@ async fn unstarted(
     plan_hash: PlanHash,
 ) -> Result<ExecutionStart, StoreError> {
     let row: Option<(String, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
+        sql::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
             .bind(request.as_uuid())
             .fetch_optional(&mut *tx)
             .await?;
@@ -107,7 +107,7 @@ async fn existing_grant(
     tx: &mut Connection,
     request: RequestId,
 ) -> Result<(GrantId, writ_domain::AccountKey), StoreError> {
-    let (grant, key): (uuid::Uuid, String) = sqlx::query_as(
+    let (grant, key): (uuid::Uuid, String) = sql::query_as(
         "SELECT g.id, a.account_key FROM grants g JOIN accounts a ON a.id = g.account_id WHERE g.request_id = $1",
     )
     .bind(request.as_uuid())
@@ -128,7 +128,7 @@ pub(super) async fn finish(
         ExecutionEnd::Fulfilled { .. } => ("fulfilled", "active"),
         ExecutionEnd::Failed { .. } => ("failed", "failed"),
     };
-    let updated = sqlx::query(
+    let updated = sql::query(
         "UPDATE requests SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ('executing', 'approved')",
     )
     .bind(request_status)
@@ -151,7 +151,7 @@ pub(super) async fn finish(
         ),
         ExecutionEnd::Failed { .. } => (None, None),
     };
-    sqlx::query(
+    sql::query(
         "UPDATE grants SET status = $1, granted_at = $2, expires_at = $3, last_verified_at = $2, updated_at = $4 \
          WHERE request_id = $5 AND status = 'provisioning'",
     )
@@ -191,7 +191,7 @@ pub(super) async fn insert_evidence(
             p + 5
         ));
     }
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut insert = sql::query(sqlx::AssertSqlSafe(sql));
     for item in evidence {
         insert = insert
             .bind(uuid::Uuid::now_v7())

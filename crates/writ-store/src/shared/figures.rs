@@ -7,7 +7,7 @@ use crate::RequestCount;
 use crate::error::StoreError;
 use crate::rows::parsed;
 
-use super::Pool;
+use super::{Pool, sql};
 
 /// Requests of `kinds` submitted at or after `since`, counted by kind and status.
 pub(super) async fn request_counts(
@@ -19,7 +19,7 @@ pub(super) async fn request_counts(
     // One indexed range per kind (`requests_kind`), rather than an `IN` list the planner may
     // turn into a scan.
     for kind in kinds {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64)> = sql::query_as(
             "SELECT status, COUNT(*) FROM requests WHERE kind = $1 AND created_at >= $2 \
              GROUP BY status",
         )
@@ -40,7 +40,7 @@ pub(super) async fn request_counts(
 
 /// Grants past their end and not yet read back as removed (active, or being revoked).
 pub(super) async fn overdue_expiries(pool: &Pool, now: Timestamp) -> Result<u64, StoreError> {
-    let count: i64 = sqlx::query_scalar(
+    let count: i64 = sql::query_scalar(
         "SELECT COUNT(*) FROM grants WHERE status IN ('active', 'revoking') AND expires_at < $1",
     )
     .bind(now.as_micros())

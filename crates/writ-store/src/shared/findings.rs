@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::rows::{from_json, parsed, to_json};
 use crate::{Acceptance, FindingQuery, ReconciliationRun, SeenFinding};
 
-use super::{Connection, Db, Pool};
+use super::{Connection, Pool, sql};
 
 const COLUMNS: &str = "id, kind, system_id, subject, identity_id, account_key, entitlement_id, \
     entitlement_key, sod_rule_id, first_seen, last_seen, seen_count, status, resolution, \
@@ -67,7 +67,7 @@ pub(super) async fn record(
              entitlement_id = COALESCE(excluded.entitlement_id, findings.entitlement_id) \
              RETURNING {COLUMNS}"
         ));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sql::query(sqlx::AssertSqlSafe(sql));
         for finding in chunk {
             query = query
                 .bind(FindingId::new().as_uuid())
@@ -97,7 +97,7 @@ pub(super) async fn resolve_unseen(
     started: Timestamp,
     now: Timestamp,
 ) -> Result<Vec<FindingId>, StoreError> {
-    let ids: Vec<(uuid::Uuid,)> = sqlx::query_as(
+    let ids: Vec<(uuid::Uuid,)> = sql::query_as(
         "UPDATE findings SET status = 'resolved', \
          resolution = 'live and governed state agree again', updated_at = $1 \
          WHERE system_id = $2 AND status <> 'resolved' AND last_seen < $3 RETURNING id",
@@ -118,7 +118,7 @@ pub(super) async fn reopen_expired(
     tx: &mut Connection,
     now: Timestamp,
 ) -> Result<Vec<Finding>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
         "UPDATE findings SET status = 'open', resolution = 'its acceptance ended', \
          updated_at = $1 WHERE status = 'accepted' AND accepted_until <= $1 RETURNING {COLUMNS}"
     )))
@@ -135,7 +135,7 @@ pub(super) async fn accept(
     acceptance: &Acceptance,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let accepted = sqlx::query(
+    let accepted = sql::query(
         "UPDATE findings SET status = 'accepted', resolution = $1, accepted_by = $2, \
          accepted_until = $3, updated_at = $4 WHERE id = $5 AND status = 'open'",
     )
@@ -161,7 +161,7 @@ pub(super) async fn remediate(
     request: RequestId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let linked = sqlx::query(
+    let linked = sql::query(
         "UPDATE findings SET status = 'remediating', request_id = $1, updated_at = $2 \
          WHERE id = $3 AND status = 'open'",
     )
@@ -186,7 +186,7 @@ pub(super) async fn reopen(
     note: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let reopened = sqlx::query(
+    let reopened = sql::query(
         "UPDATE findings SET status = 'open', resolution = $1, updated_at = $2 \
          WHERE id = $3 AND status = 'remediating'",
     )
@@ -200,7 +200,7 @@ pub(super) async fn reopen(
 
 /// One finding by id.
 pub(super) async fn get(pool: &Pool, id: FindingId) -> Result<Option<Finding>, StoreError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM findings WHERE id = $1"
     )))
     .bind(id.as_uuid())
@@ -211,7 +211,7 @@ pub(super) async fn get(pool: &Pool, id: FindingId) -> Result<Option<Finding>, S
 
 /// A page of findings in id order.
 pub(super) async fn page(pool: &Pool, query: &FindingQuery) -> Result<Vec<Finding>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM findings WHERE ($1 IS NULL OR system_id = $1) \
          AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3) \
          AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
@@ -232,7 +232,7 @@ pub(super) async fn remediating(
     system: SystemId,
 ) -> Result<Vec<(Finding, RequestKind, RequestStatus)>, StoreError> {
     let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("f.{c}")).collect();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {}, r.kind AS request_kind, r.status AS request_status FROM findings f \
          JOIN requests r ON r.id = f.request_id \
          WHERE f.system_id = $1 AND f.status = 'remediating' ORDER BY f.id",
@@ -243,7 +243,7 @@ pub(super) async fn remediating(
     .await?;
     rows.iter()
         .map(|row| {
-            use sqlx::Row;
+            use super::sql::Row as _;
             let kind: String = row.try_get("request_kind")?;
             let status: String = row.try_get("request_status")?;
             Ok((
@@ -265,7 +265,7 @@ pub(super) async fn insert_run(
         .iter()
         .map(|(kind, n)| (kind.as_str(), *n))
         .collect();
-    sqlx::query(
+    sql::query(
         "INSERT INTO reconciliations (id, system_id, started_at, finished_at, live_accounts, \
          live_grants, traced_grants, findings, opened, resolved) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -288,7 +288,7 @@ pub(super) async fn insert_run(
 /// The latest finished run of every system that has one.
 pub(super) async fn latest_runs(pool: &Pool) -> Result<Vec<ReconciliationRun>, StoreError> {
     type RunRow = (uuid::Uuid, i64, i64, i64, i64, i64, String, i64, i64);
-    let rows: Vec<RunRow> = sqlx::query_as(
+    let rows: Vec<RunRow> = sql::query_as(
         "SELECT r.system_id, r.started_at, r.finished_at, r.live_accounts, r.live_grants, \
          r.traced_grants, r.findings, r.opened, r.resolved FROM reconciliations r \
          WHERE r.finished_at = (SELECT MAX(l.finished_at) FROM reconciliations l \
@@ -329,8 +329,8 @@ fn uncount(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-fn finding_from(row: &<Db as sqlx::Database>::Row) -> Result<Finding, StoreError> {
-    use sqlx::Row;
+fn finding_from(row: &super::SqlRow) -> Result<Finding, StoreError> {
+    use super::sql::Row as _;
     let what = "finding";
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;

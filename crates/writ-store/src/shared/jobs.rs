@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::rows::{self, JobRow, job_columns};
 use crate::{ClaimRequest, Enqueued, JobFailure};
 
-use super::{Connection, Pool};
+use super::{Connection, Pool, sql};
 
 pub(super) async fn enqueue(
     tx: &mut Connection,
@@ -19,7 +19,7 @@ pub(super) async fn enqueue(
 ) -> Result<Enqueued, StoreError> {
     let id = JobId::new();
     let dedupe_key = job.payload.dedupe_key();
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_after, max_attempts, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
     )
@@ -36,7 +36,7 @@ pub(super) async fn enqueue(
     if inserted.rows_affected() == 1 {
         return Ok(Enqueued::New(id));
     }
-    let existing: uuid::Uuid = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
+    let existing: uuid::Uuid = sql::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
         .bind(&dedupe_key)
         .fetch_one(&mut *tx)
         .await?;
@@ -49,7 +49,7 @@ pub(super) async fn dead_letter_expired(
     tx: &mut Connection,
     now: Timestamp,
 ) -> Result<Vec<NewAuditEvent>, StoreError> {
-    let dead: Vec<(uuid::Uuid, String, i32, String)> = sqlx::query_as(
+    let dead: Vec<(uuid::Uuid, String, i32, String)> = sql::query_as(
         "UPDATE jobs SET state = 'dead', last_error = 'lease expired on the last attempt', \
          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $1 \
          WHERE state = 'running' AND lease_expires_at <= $2 AND attempts >= max_attempts \
@@ -121,7 +121,7 @@ async fn lease(
          attempts = attempts + 1, updated_at = $4 WHERE id IN ({due}) RETURNING {}",
         job_columns!()
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let leased = sql::query_as(sqlx::AssertSqlSafe(sql))
         .bind(claim.worker)
         .bind(token)
         .bind(claim.now.plus(claim.lease_for).as_micros())
@@ -129,7 +129,8 @@ async fn lease(
         .bind(now)
         .bind(limit)
         .fetch_all(&mut *tx)
-        .await?)
+        .await?;
+    Ok(leased)
 }
 
 pub(super) async fn complete(
@@ -137,7 +138,7 @@ pub(super) async fn complete(
     lease: &Lease,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
          updated_at = $1 WHERE id = $2 AND state = 'running' AND lease_token = $3",
     )
@@ -161,7 +162,7 @@ pub(super) async fn fail(
     now: Timestamp,
 ) -> Result<(JobFailure, Option<NewAuditEvent>), StoreError> {
     let error = rows::bounded_error(error);
-    let row: Option<(String, String, i32)> = sqlx::query_as(
+    let row: Option<(String, String, i32)> = sql::query_as(
         "UPDATE jobs SET state = CASE WHEN $1 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
          run_after = $2, last_error = $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
          updated_at = $4 WHERE id = $5 AND state = 'running' AND lease_token = $6 \
@@ -190,7 +191,7 @@ pub(super) async fn fail(
 }
 
 pub(super) async fn get(pool: &Pool, id: JobId) -> Result<Option<Job>, StoreError> {
-    let row: Option<JobRow> = sqlx::query_as(concat!(
+    let row: Option<JobRow> = sql::query_as(concat!(
         "SELECT ",
         job_columns!(),
         " FROM jobs WHERE id = $1"

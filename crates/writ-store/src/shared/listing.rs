@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::listing::{EntitlementFilter, GrantAfter, GrantFilter, IdentityFilter, RequestFilter};
 use crate::rows::{Arg, Filters, bind_args, parsed};
 
-use super::{Pool, approvals, catalog, requests};
+use super::{Pool, approvals, catalog, requests, sql};
 
 /// A page of requests, newest first. Filtered by system, it walks each of the system's
 /// entitlements in `(entitlement_id, number)` order and merges the walks: a page costs the
@@ -43,7 +43,7 @@ pub(super) async fn requests_page(
 /// The ids of a system's entitlements.
 async fn entitlements_of(pool: &Pool, system: SystemId) -> Result<Vec<EntitlementId>, StoreError> {
     let ids: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT id FROM entitlements WHERE system_id = $1 ORDER BY id")
+        sql::query_scalar("SELECT id FROM entitlements WHERE system_id = $1 ORDER BY id")
             .bind(system.as_uuid())
             .fetch_all(pool)
             .await?;
@@ -76,7 +76,7 @@ async fn requests_walk(
         "SELECT {} FROM requests {where_sql} ORDER BY number DESC LIMIT {limit}",
         requests::COLUMNS
     );
-    let query = bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+    let query = bind_args!(sql::query(sqlx::AssertSqlSafe(sql)), args);
     let rows = query.fetch_all(pool).await?;
     rows.iter()
         .map(|row| requests::request_from(row).map(|(request, _)| request))

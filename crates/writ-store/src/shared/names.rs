@@ -10,7 +10,7 @@ use crate::DisplayNames;
 use crate::error::StoreError;
 use crate::rows::{Arg, bind_args};
 
-use super::Pool;
+use super::{Pool, sql};
 
 /// Ids per query, well under either backend's limit on placeholders.
 const CHUNK: usize = 500;
@@ -65,7 +65,7 @@ async fn named<Id: Copy + Eq + Hash>(
         let sql = format!("{select} IN ({})", placeholders.join(", "));
         let args = chunk.iter().map(|id| Arg::Uuid(to_uuid(id)));
         let rows: Vec<(uuid::Uuid, String)> =
-            bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), args)
+            bind_args!(sql::query_as(sqlx::AssertSqlSafe(sql)), args)
                 .fetch_all(pool)
                 .await?;
         names.extend(rows.into_iter().map(|(id, name)| (from_uuid(id), name)));

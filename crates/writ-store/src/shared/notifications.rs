@@ -9,7 +9,7 @@ use super::requests::number;
 use crate::error::StoreError;
 use crate::rows::parsed;
 
-use super::{Connection, Db, Pool};
+use super::{Connection, Pool, sql};
 
 /// Writes `notifications`, all at `now`.
 pub(super) async fn insert(
@@ -18,7 +18,7 @@ pub(super) async fn insert(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     for notification in notifications {
-        sqlx::query(
+        sql::query(
             "INSERT INTO notifications (id, recipient_id, topic, request_id, summary, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -42,7 +42,7 @@ pub(super) async fn inbox(
     before: Option<NotificationId>,
     limit: u32,
 ) -> Result<Vec<Notification>, StoreError> {
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT n.id, n.recipient_id, n.topic, n.request_id, r.number, n.summary, n.created_at \
          FROM notifications n JOIN requests r ON r.id = n.request_id \
          WHERE n.recipient_id = $1 AND ($2 IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3",
@@ -55,8 +55,8 @@ pub(super) async fn inbox(
     rows.iter().map(notification_from).collect()
 }
 
-fn notification_from(row: &<Db as sqlx::Database>::Row) -> Result<Notification, StoreError> {
-    use sqlx::Row;
+fn notification_from(row: &super::SqlRow) -> Result<Notification, StoreError> {
+    use super::sql::Row as _;
     Ok(Notification {
         id: NotificationId::from_uuid(row.try_get("id")?),
         recipient: PrincipalId::from_uuid(row.try_get("recipient_id")?),

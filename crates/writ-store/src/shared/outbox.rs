@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::rows::{self, Arg};
 
 use super::statements::Statements;
-use super::{Connection, Pool};
+use super::{Connection, Pool, sql};
 
 /// The audited actions that change a request as its ticket sees it.
 const TICKET_ACTIONS: &[&str] = &[
@@ -95,7 +95,7 @@ pub(super) async fn owe(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let ticket = ticket.map(|t| rows::to_json("ticket", t)).transpose()?;
-    sqlx::query(
+    sql::query(
         "INSERT INTO outbox (id, destination, ticket, request_id, request_status, audit_seq, \
          state, attempts, created_at, next_attempt_at) \
          VALUES ($1, $2, $3, (SELECT id FROM requests WHERE id = $4), \
@@ -124,7 +124,7 @@ pub(super) async fn fan_out(
     now: Timestamp,
 ) -> Result<usize, StoreError> {
     // Locked, so two replicas fanning out at once owe each event once.
-    let cursor: Option<i64> = sqlx::query_scalar(concat!(
+    let cursor: Option<i64> = sql::query_scalar(concat!(
         "SELECT seq FROM webhook_cursors WHERE endpoint = $1",
         super::lock_owner!()
     ))
@@ -135,7 +135,7 @@ pub(super) async fn fan_out(
         let head = super::audit::head(&mut *tx)
             .await?
             .map_or(0, |(seq, _)| seq);
-        sqlx::query(
+        sql::query(
             "INSERT INTO webhook_cursors (endpoint, seq) VALUES ($1, $2) \
              ON CONFLICT (endpoint) DO NOTHING",
         )
@@ -145,7 +145,7 @@ pub(super) async fn fan_out(
         .await?;
         return Ok(0);
     };
-    let events: Vec<(i64, String, String)> = sqlx::query_as(
+    let events: Vec<(i64, String, String)> = sql::query_as(
         "SELECT seq, action, subjects FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(cursor)
@@ -170,7 +170,7 @@ pub(super) async fn fan_out(
         owe(&mut *tx, destination, None, request, seq as u64, now).await?;
         owed += 1;
     }
-    sqlx::query("UPDATE webhook_cursors SET seq = $1 WHERE endpoint = $2")
+    sql::query("UPDATE webhook_cursors SET seq = $1 WHERE endpoint = $2")
         .bind(last)
         .bind(destination)
         .execute(&mut *tx)
@@ -187,7 +187,7 @@ pub(super) async fn claim(
     lease_until: Timestamp,
     limit: u32,
 ) -> Result<Vec<OutboxEntry>, StoreError> {
-    let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
+    let rows: Vec<OutboxRow> = sql::query_as(concat!(
         "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (\
          SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
          AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' \
@@ -213,7 +213,7 @@ pub(super) async fn delivered(
     id: OutboxId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL \
          WHERE id = $2 AND state = 'pending'",
     )
@@ -242,7 +242,7 @@ pub(super) async fn failed(
         Some(at) => (OutboxState::Pending, at),
         None => (OutboxState::Dead, now),
     };
-    let failed: Option<(String, i64)> = sqlx::query_as(
+    let failed: Option<(String, i64)> = sql::query_as(
         "UPDATE outbox SET state = $1, next_attempt_at = $2, last_error = $3 \
          WHERE id = $4 AND state = 'pending' RETURNING destination, attempts",
     )
@@ -274,7 +274,7 @@ pub(super) async fn redeliver(
     id: OutboxId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1 \
          WHERE id = $2 AND state = 'dead'",
     )
@@ -297,7 +297,7 @@ pub(super) async fn page(
     after: Option<OutboxId>,
     limit: u32,
 ) -> Result<Vec<OutboxEntry>, StoreError> {
-    let rows: Vec<OutboxRow> = sqlx::query_as(concat!(
+    let rows: Vec<OutboxRow> = sql::query_as(concat!(
         "SELECT ",
         outbox_columns!(),
         " FROM outbox WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR id > $2) \
@@ -314,7 +314,7 @@ pub(super) async fn page(
 /// How many entries are pending and how many dead (delivered ones are not counted: they
 /// only grow).
 pub(super) async fn undelivered(pool: &Pool) -> Result<(u64, u64), StoreError> {
-    let counts: Vec<(String, i64)> = sqlx::query_as(
+    let counts: Vec<(String, i64)> = sql::query_as(
         "SELECT state, COUNT(*) FROM outbox WHERE state IN ('pending', 'dead') GROUP BY state",
     )
     .fetch_all(pool)
@@ -335,7 +335,7 @@ pub(super) async fn record_inbound(
     delivery: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO inbound_deliveries (source, delivery_id, received_at) VALUES ($1, $2, $3) \
          ON CONFLICT (source, delivery_id) DO NOTHING",
     )
@@ -353,7 +353,7 @@ pub(super) async fn inbound_seen(
     source: &str,
     delivery: &str,
 ) -> Result<bool, StoreError> {
-    let seen: Option<i64> = sqlx::query_scalar(
+    let seen: Option<i64> = sql::query_scalar(
         "SELECT received_at FROM inbound_deliveries WHERE source = $1 AND delivery_id = $2",
     )
     .bind(source)

@@ -15,7 +15,7 @@ use crate::rows::parsed;
 use crate::{AccountTarget, Evidence, LiveAccess, Removal, RemovalStart, RevocationEnd};
 
 use super::execution::insert_evidence;
-use super::{Connection, catalog};
+use super::{Connection, catalog, sql};
 
 /// `kind, identity_id, entitlement_id` of a request.
 type Scope = (String, uuid::Uuid, Option<uuid::Uuid>);
@@ -58,7 +58,7 @@ pub(super) async fn begin(
     plan_hash: PlanHash,
     now: Timestamp,
 ) -> Result<RemovalStart, StoreError> {
-    let started: Option<Scope> = sqlx::query_as(
+    let started: Option<Scope> = sql::query_as(
         "UPDATE requests SET status = 'executing', updated_at = $1 \
          WHERE id = $2 AND status = 'approved' AND plan_hash = $3 \
          RETURNING kind, identity_id, entitlement_id",
@@ -75,7 +75,7 @@ pub(super) async fn begin(
             let sql = format!(
                 "UPDATE grants SET status = 'revoking', updated_at = $3 WHERE {GRANTS_OF} AND status = 'active'"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            sql::query(sqlx::AssertSqlSafe(sql))
                 .bind(subject.identity.as_uuid())
                 .bind(subject.entitlement.map(|e| e.as_uuid()))
                 .bind(now.as_micros())
@@ -84,7 +84,7 @@ pub(super) async fn begin(
             subject
         }
         None => {
-            let row: Option<Head> = sqlx::query_as(
+            let row: Option<Head> = sql::query_as(
                     "SELECT status, plan_hash, kind, identity_id, entitlement_id FROM requests WHERE id = $1",
                 )
                 .bind(request.as_uuid())
@@ -118,7 +118,7 @@ async fn removal(tx: &mut Connection, subject: &Subject) -> Result<Removal, Stor
     let memberships: Vec<(uuid::Uuid, String, String)> = match subject.kind {
         // Every grant being revoked, whoever's request granted it.
         RequestKind::Offboard => {
-            sqlx::query_as(
+            sql::query_as(
                 "SELECT DISTINCT a.system_id, a.account_key, e.key FROM grants g \
              JOIN accounts a ON a.id = g.account_id JOIN entitlements e ON e.id = g.entitlement_id \
              WHERE g.identity_id = $1 AND g.status = 'revoking'",
@@ -129,7 +129,7 @@ async fn removal(tx: &mut Connection, subject: &Subject) -> Result<Removal, Stor
         }
         // The membership itself, governed or not: revoking absent access succeeds.
         _ => {
-            sqlx::query_as(
+            sql::query_as(
                 "SELECT a.system_id, a.account_key, e.key FROM entitlements e \
              JOIN accounts a ON a.system_id = e.system_id AND a.identity_id = $1 WHERE e.id = $2",
             )
@@ -141,7 +141,7 @@ async fn removal(tx: &mut Connection, subject: &Subject) -> Result<Removal, Stor
     };
     let accounts: Vec<(uuid::Uuid, String)> = match subject.kind {
         RequestKind::Offboard => {
-            sqlx::query_as("SELECT system_id, account_key FROM accounts WHERE identity_id = $1")
+            sql::query_as("SELECT system_id, account_key FROM accounts WHERE identity_id = $1")
                 .bind(subject.identity.as_uuid())
                 .fetch_all(&mut *tx)
                 .await?
@@ -201,7 +201,7 @@ pub(super) async fn finish(
         }
         RevocationEnd::Failed { .. } => ("failed", "failed", None),
     };
-    let scope: Option<Scope> = sqlx::query_as(
+    let scope: Option<Scope> = sql::query_as(
         "UPDATE requests SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'executing' \
          RETURNING kind, identity_id, entitlement_id",
     )
@@ -217,7 +217,7 @@ pub(super) async fn finish(
         "UPDATE grants SET status = $3, last_verified_at = COALESCE($4, last_verified_at), \
          updated_at = $5 WHERE {GRANTS_OF} AND status = 'revoking'"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sql::query(sqlx::AssertSqlSafe(sql))
         .bind(subject.identity.as_uuid())
         .bind(subject.entitlement.map(|e| e.as_uuid()))
         .bind(grant_status)
@@ -226,7 +226,7 @@ pub(super) async fn finish(
         .execute(&mut *tx)
         .await?;
     if subject.kind == RequestKind::Offboard && verified_at.is_some() {
-        sqlx::query(
+        sql::query(
             "UPDATE accounts SET status = 'disabled', updated_at = $1 WHERE identity_id = $2",
         )
         .bind(now.as_micros())
@@ -234,7 +234,7 @@ pub(super) async fn finish(
         .execute(&mut *tx)
         .await?;
         // Its credentials end with it, and secrets still waiting for delivery are wiped.
-        sqlx::query(
+        sql::query(
             "UPDATE credentials SET status = 'revoked', updated_at = $1 WHERE status = 'active' \
              AND account_id IN (SELECT id FROM accounts WHERE identity_id = $2)",
         )
@@ -242,14 +242,14 @@ pub(super) async fn finish(
         .bind(subject.identity.as_uuid())
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sql::query(
             "DELETE FROM sealed_secrets WHERE request_id IN \
              (SELECT id FROM requests WHERE identity_id = $1)",
         )
         .bind(subject.identity.as_uuid())
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sql::query(
             "UPDATE identities SET status = 'decommissioned', updated_at = $1 WHERE id = $2",
         )
         .bind(now.as_micros())

@@ -7,7 +7,7 @@ use crate::error::StoreError;
 use crate::rows;
 use crate::{DecidedOn, RequestDecision};
 
-use super::{Connection, Db, Pool};
+use super::{Connection, Pool, sql};
 
 /// The columns [`request_from`] reads.
 pub(super) const COLUMNS: &str = "id, number, kind, requester_id, identity_id, entitlement_id, \
@@ -75,7 +75,7 @@ pub(super) async fn held_by_identity(
     identity: IdentityId,
     relevant: &[EntitlementId],
 ) -> Result<Vec<EntitlementId>, StoreError> {
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(held_by_identity_sql(relevant.len())))
+    let mut query = sql::query_scalar(sqlx::AssertSqlSafe(held_by_identity_sql(relevant.len())))
         .bind(identity.as_uuid());
     for e in relevant {
         query = query.bind(e.as_uuid());
@@ -90,7 +90,7 @@ pub(super) async fn held_by_owner(
     owner: PrincipalId,
     relevant: &[EntitlementId],
 ) -> Result<Vec<EntitlementId>, StoreError> {
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(held_by_owner_sql(relevant.len())))
+    let mut query = sql::query_scalar(sqlx::AssertSqlSafe(held_by_owner_sql(relevant.len())))
         .bind(owner.as_uuid());
     for e in relevant {
         query = query.bind(e.as_uuid());
@@ -110,7 +110,7 @@ pub(super) async fn check_holdings(
         "SELECT id FROM principals WHERE id = $1",
         super::lock_owner!()
     );
-    sqlx::query(lock)
+    sql::query(lock)
         .bind(decided_on.owner.as_uuid())
         .execute(&mut *tx)
         .await?;
@@ -139,7 +139,7 @@ pub(super) async fn insert(
     request: &Request,
     decision: &RequestDecision,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO requests (id, number, kind, requester_id, identity_id, entitlement_id, justification, \
          requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
          policy_set_hash, external_ref, sla_due, assignee_id, created_at, updated_at) \
@@ -174,7 +174,7 @@ pub(super) async fn by_number(
     pool: &Pool,
     number: RequestNumber,
 ) -> Result<Option<(Request, RequestDecision)>, StoreError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM requests WHERE number = $1"
     )))
     .bind(number.get() as i64)
@@ -185,7 +185,7 @@ pub(super) async fn by_number(
 
 /// Allocates the next request number; numbers are never reused.
 pub(super) async fn next_number(tx: &mut Connection) -> Result<RequestNumber, StoreError> {
-    let n: i64 = sqlx::query_scalar(super::next_request_number!())
+    let n: i64 = sql::query_scalar(super::next_request_number!())
         .fetch_one(&mut *tx)
         .await?;
     number(n)
@@ -196,9 +196,7 @@ pub(super) fn number(n: i64) -> Result<RequestNumber, StoreError> {
     rows::request_number(n)
 }
 
-pub(super) fn request_from(
-    row: &<Db as sqlx::Database>::Row,
-) -> Result<(Request, RequestDecision), StoreError> {
-    use sqlx::Row;
+pub(super) fn request_from(row: &super::SqlRow) -> Result<(Request, RequestDecision), StoreError> {
+    use super::sql::Row as _;
     rows::request_from(rows::request_columns!(row, try_get))
 }

@@ -10,7 +10,7 @@ use crate::NewReview;
 use crate::error::StoreError;
 use crate::rows::parsed;
 
-use super::{Connection, Db, Pool};
+use super::{Connection, Pool, sql};
 
 const COLUMNS: &str = "id, request_id, identity_id, entitlement_id, status, assignee_id, due_at, \
     escalation, closed_by, closed_at, notes";
@@ -25,7 +25,7 @@ pub(super) async fn open(
     now: Timestamp,
 ) -> Result<ReviewId, StoreError> {
     let id = ReviewId::new();
-    sqlx::query(
+    sql::query(
         "INSERT INTO break_glass_reviews (id, request_id, identity_id, entitlement_id, status, \
          assignee_id, due_at, created_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7)",
     )
@@ -43,7 +43,7 @@ pub(super) async fn open(
 
 /// One review by id.
 pub(super) async fn get(pool: &Pool, id: ReviewId) -> Result<Option<PostUseReview>, StoreError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM break_glass_reviews WHERE id = $1"
     )))
     .bind(id.as_uuid())
@@ -57,7 +57,7 @@ pub(super) async fn of_request(
     pool: &Pool,
     request: RequestId,
 ) -> Result<Vec<PostUseReview>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM break_glass_reviews WHERE request_id = $1 ORDER BY created_at"
     )))
     .bind(request.as_uuid())
@@ -72,7 +72,7 @@ pub(super) async fn overdue(
     now: Timestamp,
     limit: u32,
 ) -> Result<Vec<PostUseReview>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM break_glass_reviews WHERE status = 'open' AND due_at <= $1 \
          ORDER BY due_at, id LIMIT $2"
     )))
@@ -89,7 +89,7 @@ pub(super) async fn close(
     id: ReviewId,
     closure: &ReviewClosure,
 ) -> Result<(), StoreError> {
-    let closed = sqlx::query(
+    let closed = sql::query(
         "UPDATE break_glass_reviews SET status = 'closed', closed_by = $1, closed_at = $2, notes = $3 \
          WHERE id = $4 AND status = 'open'",
     )
@@ -115,7 +115,7 @@ pub(super) async fn escalate(
     assignee: Option<PrincipalId>,
     due_at: Timestamp,
 ) -> Result<(), StoreError> {
-    let escalated = sqlx::query(
+    let escalated = sql::query(
         "UPDATE break_glass_reviews SET assignee_id = $1, due_at = $2, escalation = escalation + 1 \
          WHERE id = $3 AND status = 'open' AND due_at = $4",
     )
@@ -133,8 +133,8 @@ pub(super) async fn escalate(
     Ok(())
 }
 
-fn review_from(row: &<Db as sqlx::Database>::Row) -> Result<PostUseReview, StoreError> {
-    use sqlx::Row;
+fn review_from(row: &super::SqlRow) -> Result<PostUseReview, StoreError> {
+    use super::sql::Row as _;
     let what = "break-glass review";
     let closed_by: Option<uuid::Uuid> = row.try_get("closed_by")?;
     let closed_at: Option<i64> = row.try_get("closed_at")?;

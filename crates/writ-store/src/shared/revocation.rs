@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::rows::parsed;
 use crate::{Evidence, LiveAccess, RevocationEnd, RevocationTarget};
 
-use super::{Connection, Pool, catalog, jobs};
+use super::{Connection, Pool, catalog, jobs, sql};
 
 /// `id, request_id, identity_id, expires_at` of a grant whose end has come.
 type DueGrant = (uuid::Uuid, uuid::Uuid, uuid::Uuid, i64);
@@ -23,7 +23,7 @@ pub(super) async fn start_expiries(
     now: Timestamp,
     limit: u32,
 ) -> Result<Vec<NewAuditEvent>, StoreError> {
-    let due: Vec<DueGrant> = sqlx::query_as(
+    let due: Vec<DueGrant> = sql::query_as(
         "SELECT id, request_id, identity_id, expires_at FROM grants \
          WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
     )
@@ -34,7 +34,7 @@ pub(super) async fn start_expiries(
     let mut events = Vec::with_capacity(due.len());
     for (grant, request, identity, expires_at) in due {
         // Guarded by status, so concurrent sweeps start each expiry once.
-        let started = sqlx::query(
+        let started = sql::query(
             "UPDATE grants SET status = 'revoking', updated_at = $1 WHERE id = $2 AND status = 'active'",
         )
         .bind(now.as_micros())
@@ -78,11 +78,10 @@ type TargetRow = (
 
 /// What revoking one grant needs.
 pub(super) async fn target(
-    pool: &Pool,
+    conn: &mut Connection,
     grant: GrantId,
 ) -> Result<Option<RevocationTarget>, StoreError> {
-    let mut conn = pool.acquire().await?;
-    let row: Option<TargetRow> = sqlx::query_as(
+    let row: Option<TargetRow> = sql::query_as(
         "SELECT g.id, g.request_id, g.identity_id, g.status, g.expires_at, a.system_id, \
          a.account_key, e.key FROM grants g JOIN accounts a ON a.id = g.account_id \
          JOIN entitlements e ON e.id = g.entitlement_id WHERE g.id = $1",
@@ -94,7 +93,7 @@ pub(super) async fn target(
     else {
         return Ok(None);
     };
-    let system = catalog::system(&mut conn, SystemId::from_uuid(system))
+    let system = catalog::system(&mut *conn, SystemId::from_uuid(system))
         .await?
         .ok_or_else(|| StoreError::corrupt("grant", "its account's system is missing"))?;
     Ok(Some(RevocationTarget {
@@ -124,7 +123,7 @@ pub(super) async fn finish(
         RevocationEnd::Revoked { verified_at } => ("revoked", Some(verified_at.as_micros())),
         RevocationEnd::Failed { .. } => ("failed", None),
     };
-    let request: Option<uuid::Uuid> = sqlx::query_scalar(
+    let request: Option<uuid::Uuid> = sql::query_scalar(
         "UPDATE grants SET status = $1, last_verified_at = COALESCE($2, last_verified_at), \
          updated_at = $3 WHERE id = $4 AND status = 'revoking' RETURNING request_id",
     )
@@ -145,7 +144,7 @@ pub(super) async fn expiry_lags(
     pool: &Pool,
     since: Timestamp,
 ) -> Result<Vec<Duration>, StoreError> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, i64)> = sql::query_as(
         "SELECT expires_at, last_verified_at FROM grants WHERE status = 'revoked' \
          AND expires_at >= $1 AND last_verified_at >= expires_at",
     )

@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::{PlanChange, Route, Seen};
 
 use super::requests::{COLUMNS, request_from};
-use super::{Connection, Pool, catalog};
+use super::{Connection, Pool, catalog, sql};
 
 /// Assigns the request's current stage along `route`: the next candidate in the pool's
 /// round-robin (the only one when one person decides), its due time and escalation.
@@ -23,7 +23,7 @@ pub(super) async fn assign(
         ([only], _) | ([only, ..], None) => Some(*only),
         (candidates, Some(pool)) => {
             // One atomic upsert per turn, so concurrent submissions never share a turn.
-            let turn: i64 = sqlx::query_scalar(
+            let turn: i64 = sql::query_scalar(
                 "INSERT INTO routing_cursors (pool, turns) VALUES ($1, 0) \
                  ON CONFLICT (pool) DO UPDATE SET turns = routing_cursors.turns + 1 RETURNING turns",
             )
@@ -35,7 +35,7 @@ pub(super) async fn assign(
             candidates.get(index).copied()
         }
     };
-    sqlx::query(
+    sql::query(
         "UPDATE requests SET assignee_id = $1, sla_due = $2, escalation = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(assignee.map(|p| p.as_uuid()))
@@ -62,7 +62,7 @@ pub(super) async fn overdue(
     now: Timestamp,
     limit: u32,
 ) -> Result<Vec<Request>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM requests WHERE status = 'pending_approval' AND sla_due <= $1 \
          ORDER BY sla_due, id LIMIT $2"
     )))
@@ -83,7 +83,7 @@ pub(super) async fn settle_overdue(
     status: RequestStatus,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query(
+    let updated = sql::query(
         "UPDATE requests SET status = $1, updated_at = $2 WHERE id = $3 \
          AND status = 'pending_approval' AND sla_due = $4 AND escalation = $5",
     )
@@ -111,7 +111,7 @@ pub(super) async fn cancel(
     let cannot = || StoreError::Conflict {
         what: "a change of this request's status (it can no longer be cancelled)".into(),
     };
-    let from: String = sqlx::query_scalar(
+    let from: String = sql::query_scalar(
         "SELECT status FROM requests WHERE id = $1 AND status IN ('pending_approval', 'approved')",
     )
     .bind(request.as_uuid())
@@ -119,7 +119,7 @@ pub(super) async fn cancel(
     .await?
     .ok_or_else(cannot)?;
     // Guarded by the status just read, so a job that started meanwhile wins and this fails.
-    let updated = sqlx::query(
+    let updated = sql::query(
         "UPDATE requests SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = $3",
     )
     .bind(now.as_micros())
@@ -139,7 +139,7 @@ pub(super) async fn change_plan(
     change: &PlanChange,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query(
+    let updated = sql::query(
         "UPDATE requests SET requested_ttl_secs = $1, requested_end = $2, plan_hash = $3, \
          decision = $4, policy_set_hash = $5, updated_at = $6 \
          WHERE id = $7 AND status = 'pending_approval' AND plan_hash = $8",

@@ -8,7 +8,10 @@ use crate::migrate::{self, CREATE_MIGRATIONS_TABLE, Migration};
 use crate::open::OpenMode;
 use crate::{SchemaStatus, StoreResult};
 
-use super::Connection;
+use super::Db;
+
+/// Migrations run through sqlx on both backends, before the store's own connections open.
+type Connection = <Db as sqlx::Database>::Connection;
 
 /// Applies the pending ones of `all` inside the caller's transaction; in
 /// [`OpenMode::Existing`] only checks that none is pending.

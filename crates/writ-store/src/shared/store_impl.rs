@@ -24,7 +24,7 @@ use crate::{
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
-    listing, names, notifications, outbox, removal, requests, reviews, revocation, routing,
+    listing, names, notifications, outbox, removal, requests, reviews, revocation, routing, sql,
     tickets, tokens, transfer,
 };
 
@@ -35,7 +35,7 @@ impl Store for Adapter {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(self.reads()).await?;
+        sql::query("SELECT 1").execute(self.reads()).await?;
         Ok(())
     }
 
@@ -55,7 +55,7 @@ impl Store for Adapter {
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(u64, AuditHash)>> {
-        audit::head(self.reads()).await
+        audit::head(&mut *self.read_conn().await?).await
     }
 
     async fn catalog(&self) -> StoreResult<Catalog> {
@@ -63,7 +63,7 @@ impl Store for Adapter {
     }
 
     async fn sod_rules(&self) -> StoreResult<Vec<SodRule>> {
-        catalog::all_sod_rules(&mut *self.reads().acquire().await?).await
+        catalog::all_sod_rules(&mut *self.read_conn().await?).await
     }
 
     async fn apply_catalog(
@@ -364,7 +364,7 @@ impl Store for Adapter {
     }
 
     async fn revocation_target(&self, grant: GrantId) -> StoreResult<Option<RevocationTarget>> {
-        revocation::target(self.reads(), grant).await
+        revocation::target(&mut *self.read_conn().await?, grant).await
     }
 
     async fn finish_revocation(
@@ -415,11 +415,11 @@ impl Store for Adapter {
     }
 
     async fn orphaned_identities(&self) -> StoreResult<Vec<(Identity, Principal)>> {
-        transfer::orphaned(self.reads()).await
+        transfer::orphaned(&mut *self.read_conn().await?).await
     }
 
     async fn system_owners_of(&self, identity: IdentityId) -> StoreResult<Vec<Principal>> {
-        transfer::system_owners_of(self.reads(), identity).await
+        transfer::system_owners_of(&mut *self.read_conn().await?, identity).await
     }
 
     async fn execute_transfer(
@@ -445,7 +445,7 @@ impl Store for Adapter {
     }
 
     async fn accounts_of(&self, identity: IdentityId) -> StoreResult<Vec<AccountTarget>> {
-        transfer::accounts_of(self.reads(), identity).await
+        transfer::accounts_of(&mut *self.read_conn().await?, identity).await
     }
 
     async fn suspend_identity(
@@ -569,7 +569,7 @@ impl Store for Adapter {
         identity: IdentityId,
         system: writ_domain::SystemId,
     ) -> StoreResult<crate::RotationContext> {
-        credentials::context(self.reads(), identity, system).await
+        credentials::context(&mut *self.read_conn().await?, identity, system).await
     }
 
     async fn submit_rotation(

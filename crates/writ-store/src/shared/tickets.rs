@@ -9,7 +9,7 @@ use writ_domain::{
 use crate::error::StoreError;
 use crate::rows;
 
-use super::{Connection, Pool};
+use super::{Connection, Pool, sql};
 
 /// `id, source, ticket_key, url, reporter, fields, outcome, request_id, reason, received_at,
 /// updated_at`
@@ -39,7 +39,7 @@ macro_rules! ticket_columns {
 /// [`StoreError::TicketTaken`], and nothing is written.
 pub(super) async fn record(tx: &mut Connection, ticket: &TicketRecord) -> Result<(), StoreError> {
     let fields = rows::to_json("ticket fields", &ticket.fields)?;
-    let written = sqlx::query(
+    let written = sql::query(
         "INSERT INTO tickets (id, source, ticket_key, url, reporter, fields, outcome, \
          request_id, reason, received_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -78,7 +78,7 @@ pub(super) async fn save_fields(
     fields: &TicketFields,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let saved = sqlx::query(
+    let saved = sql::query(
         "UPDATE tickets SET fields = $1, updated_at = $2 WHERE source = $3 AND ticket_key = $4",
     )
     .bind(rows::to_json("ticket fields", fields)?)
@@ -101,7 +101,7 @@ pub(super) async fn get(
     source: &str,
     key: &str,
 ) -> Result<Option<TicketRecord>, StoreError> {
-    let row: Option<TicketRow> = sqlx::query_as(concat!(
+    let row: Option<TicketRow> = sql::query_as(concat!(
         "SELECT ",
         ticket_columns!(),
         " FROM tickets WHERE source = $1 AND ticket_key = $2"
@@ -121,7 +121,7 @@ pub(super) async fn page(
     after: Option<TicketId>,
     limit: u32,
 ) -> Result<Vec<TicketRecord>, StoreError> {
-    let rows: Vec<TicketRow> = sqlx::query_as(concat!(
+    let rows: Vec<TicketRow> = sql::query_as(concat!(
         "SELECT ",
         ticket_columns!(),
         " FROM tickets WHERE ($1 IS NULL OR outcome = $1) AND ($2 IS NULL OR id > $2) \

@@ -5,7 +5,7 @@ use writ_domain::{ApiToken, ApiTokenId, PrincipalId, Timestamp, TokenHash};
 use crate::error::StoreError;
 use crate::rows::parsed;
 
-use super::{Connection, Pool};
+use super::{Connection, Pool, sql};
 
 type TokenRow = (
     uuid::Uuid,
@@ -22,7 +22,7 @@ const SELECT: &str =
 
 /// Stores a new token.
 pub(super) async fn insert(tx: &mut Connection, token: &ApiToken) -> Result<(), StoreError> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO api_tokens (id, principal_id, scope, hash, created_at, expires_at, revoked_at) \
          VALUES ($1, $2, $3, $4, $5, $6, NULL)",
     )
@@ -39,7 +39,7 @@ pub(super) async fn insert(tx: &mut Connection, token: &ApiToken) -> Result<(), 
 
 /// The token with this hash, revoked or expired ones included.
 pub(super) async fn by_hash(pool: &Pool, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
-    let row: Option<TokenRow> = sqlx::query_as(concat!(
+    let row: Option<TokenRow> = sql::query_as(concat!(
         "SELECT id, principal_id, scope, hash, created_at, expires_at, revoked_at FROM api_tokens",
         " WHERE hash = $1"
     ))
@@ -58,7 +58,7 @@ pub(super) async fn newest(
     const ORDER: &str = "ORDER BY created_at DESC, id";
     let rows: Vec<TokenRow> = match valid_at {
         Some(at) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            sql::query_as(sqlx::AssertSqlSafe(format!(
                 "{SELECT} WHERE revoked_at IS NULL AND expires_at > $1 {ORDER} LIMIT $2"
             )))
             .bind(at.as_micros())
@@ -67,7 +67,7 @@ pub(super) async fn newest(
             .await?
         }
         None => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} {ORDER} LIMIT $1")))
+            sql::query_as(sqlx::AssertSqlSafe(format!("{SELECT} {ORDER} LIMIT $1")))
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?
@@ -82,7 +82,7 @@ pub(super) async fn by_id(
     id: ApiTokenId,
 ) -> Result<Option<ApiToken>, StoreError> {
     let row: Option<TokenRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
+        sql::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
             .bind(id.as_uuid())
             .fetch_optional(&mut *tx)
             .await?;
@@ -96,7 +96,7 @@ pub(super) async fn revoke(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        sql::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id.as_uuid())
             .bind(now.as_micros())
             .execute(&mut *tx)

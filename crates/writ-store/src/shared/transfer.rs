@@ -9,13 +9,15 @@ use crate::error::StoreError;
 use crate::rows::parsed;
 use crate::{AccountTarget, Transferred};
 
-use super::{Connection, Pool, catalog};
+use super::{Connection, Pool, catalog, sql};
 
 /// Identities whose owner left, with that owner: those no transfer in flight hands on, and
 /// that writ has not already tried to hand on (a refused, declined or expired hand-over is an
 /// admin's to settle).
-pub(super) async fn orphaned(pool: &Pool) -> Result<Vec<(Identity, Principal)>, StoreError> {
-    let ids: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+pub(super) async fn orphaned(
+    conn: &mut Connection,
+) -> Result<Vec<(Identity, Principal)>, StoreError> {
+    let ids: Vec<(uuid::Uuid, uuid::Uuid)> = sql::query_as(
         "SELECT i.id, i.owner_id FROM identities i JOIN principals p ON p.id = i.owner_id \
          WHERE p.active = FALSE AND i.status = 'active' AND NOT EXISTS ( \
            SELECT 1 FROM requests r WHERE r.identity_id = i.id AND r.kind = 'transfer' \
@@ -24,13 +26,12 @@ pub(super) async fn orphaned(pool: &Pool) -> Result<Vec<(Identity, Principal)>, 
          ORDER BY i.name",
     )
     .bind(PrincipalId::SYSTEM.as_uuid())
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut conn = pool.acquire().await?;
     let mut orphaned = Vec::with_capacity(ids.len());
     for (identity, owner) in ids {
-        let identity = catalog::identity(&mut conn, IdentityId::from_uuid(identity)).await?;
-        let owner = catalog::principal(&mut conn, PrincipalId::from_uuid(owner)).await?;
+        let identity = catalog::identity(&mut *conn, IdentityId::from_uuid(identity)).await?;
+        let owner = catalog::principal(&mut *conn, PrincipalId::from_uuid(owner)).await?;
         if let (Some(identity), Some(owner)) = (identity, owner) {
             orphaned.push((identity, owner));
         }
@@ -40,20 +41,19 @@ pub(super) async fn orphaned(pool: &Pool) -> Result<Vec<(Identity, Principal)>, 
 
 /// The active owners of the systems where `identity` has accounts.
 pub(super) async fn system_owners_of(
-    pool: &Pool,
+    conn: &mut Connection,
     identity: IdentityId,
 ) -> Result<Vec<Principal>, StoreError> {
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+    let ids: Vec<uuid::Uuid> = sql::query_scalar(
         "SELECT DISTINCT s.owner_id FROM accounts a JOIN systems s ON s.id = a.system_id \
          WHERE a.identity_id = $1",
     )
     .bind(identity.as_uuid())
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut conn = pool.acquire().await?;
     let mut owners = Vec::new();
     for id in ids {
-        let owner = catalog::principal(&mut conn, PrincipalId::from_uuid(id)).await?;
+        let owner = catalog::principal(&mut *conn, PrincipalId::from_uuid(id)).await?;
         owners.extend(owner.filter(|o| o.active));
     }
     owners.sort_by_key(|p| p.id);
@@ -68,7 +68,7 @@ pub(super) async fn execute(
     plan_hash: PlanHash,
     now: Timestamp,
 ) -> Result<Transferred, StoreError> {
-    let started: Option<(uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+    let started: Option<(uuid::Uuid, Option<uuid::Uuid>)> = sql::query_as(
         "UPDATE requests SET status = 'executing', updated_at = $1 \
          WHERE id = $2 AND status = 'approved' AND plan_hash = $3 AND kind = 'transfer' \
          RETURNING identity_id, new_owner_id",
@@ -80,7 +80,7 @@ pub(super) async fn execute(
     .await?;
     let Some((identity, Some(new_owner))) = started else {
         let row: Option<(String, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
+            sql::query_as("SELECT status, plan_hash FROM requests WHERE id = $1")
                 .bind(request.as_uuid())
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -92,17 +92,17 @@ pub(super) async fn execute(
         }
         return Ok(Transferred::Finished(parsed("request status", &status)?));
     };
-    let from: uuid::Uuid = sqlx::query_scalar("SELECT owner_id FROM identities WHERE id = $1")
+    let from: uuid::Uuid = sql::query_scalar("SELECT owner_id FROM identities WHERE id = $1")
         .bind(identity)
         .fetch_one(&mut *tx)
         .await?;
-    sqlx::query("UPDATE identities SET owner_id = $1, updated_at = $2 WHERE id = $3")
+    sql::query("UPDATE identities SET owner_id = $1, updated_at = $2 WHERE id = $3")
         .bind(new_owner)
         .bind(now.as_micros())
         .bind(identity)
         .execute(&mut *tx)
         .await?;
-    let read_back: uuid::Uuid = sqlx::query_scalar("SELECT owner_id FROM identities WHERE id = $1")
+    let read_back: uuid::Uuid = sql::query_scalar("SELECT owner_id FROM identities WHERE id = $1")
         .bind(identity)
         .fetch_one(&mut *tx)
         .await?;
@@ -112,7 +112,7 @@ pub(super) async fn execute(
             "its owner did not change on transfer",
         ));
     }
-    sqlx::query("UPDATE requests SET status = 'fulfilled', updated_at = $1 WHERE id = $2")
+    sql::query("UPDATE requests SET status = 'fulfilled', updated_at = $1 WHERE id = $2")
         .bind(now.as_micros())
         .bind(request.as_uuid())
         .execute(&mut *tx)
@@ -129,7 +129,7 @@ pub(super) async fn due_suspensions(
     pool: &Pool,
     cutoff: Timestamp,
 ) -> Result<Vec<IdentityId>, StoreError> {
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+    let ids: Vec<uuid::Uuid> = sql::query_scalar(
         "SELECT DISTINCT i.id FROM identities i JOIN principals p ON p.id = i.owner_id \
          JOIN requests r ON r.identity_id = i.id AND r.kind = 'transfer' AND r.requester_id = $1 \
          WHERE p.active = FALSE AND i.status = 'active' \
@@ -144,18 +144,17 @@ pub(super) async fn due_suspensions(
 
 /// The accounts of `identity`, with their systems.
 pub(super) async fn accounts_of(
-    pool: &Pool,
+    conn: &mut Connection,
     identity: IdentityId,
 ) -> Result<Vec<AccountTarget>, StoreError> {
     let rows: Vec<(uuid::Uuid, String)> =
-        sqlx::query_as("SELECT system_id, account_key FROM accounts WHERE identity_id = $1")
+        sql::query_as("SELECT system_id, account_key FROM accounts WHERE identity_id = $1")
             .bind(identity.as_uuid())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
-    let mut conn = pool.acquire().await?;
     let mut accounts = Vec::with_capacity(rows.len());
     for (system, account) in rows {
-        let system = catalog::system(&mut conn, SystemId::from_uuid(system))
+        let system = catalog::system(&mut *conn, SystemId::from_uuid(system))
             .await?
             .ok_or_else(|| StoreError::corrupt("account", "its system is missing"))?;
         accounts.push(AccountTarget {
@@ -173,7 +172,7 @@ pub(super) async fn suspend(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let suspended =
-        sqlx::query("UPDATE identities SET status = 'suspended', updated_at = $1 WHERE id = $2 AND status = 'active'")
+        sql::query("UPDATE identities SET status = 'suspended', updated_at = $1 WHERE id = $2 AND status = 'active'")
             .bind(now.as_micros())
             .bind(identity.as_uuid())
             .execute(&mut *tx)
@@ -183,7 +182,7 @@ pub(super) async fn suspend(
             what: format!("a change of identity {identity} (it is no longer active)"),
         });
     }
-    sqlx::query("UPDATE accounts SET status = 'disabled', updated_at = $1 WHERE identity_id = $2")
+    sql::query("UPDATE accounts SET status = 'disabled', updated_at = $1 WHERE identity_id = $2")
         .bind(now.as_micros())
         .bind(identity.as_uuid())
         .execute(&mut *tx)

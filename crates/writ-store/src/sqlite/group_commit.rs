@@ -6,11 +6,10 @@
 //! outer transaction — one fsync (`synchronous=FULL`) for every logical write that joined it —
 //! so a caller still hears `Ok` only once its data is durable.
 //!
-//! Every statement is a round trip to the connection's own thread, and those hand-offs, not
-//! SQLite, are most of a write's cost (docs/performance.md). So a batch's `BEGIN` and its first
-//! savepoint go in one round trip, and a committed write leaves its savepoint open rather than
-//! spend one on `RELEASE`: the savepoints of a batch nest, `ROLLBACK TO` finds the innermost
-//! (the failing write's own), and `COMMIT` ends them all.
+//! A write's statements run on the calling thread (rusqlite, see [`super::sql`]); only the
+//! `COMMIT`, which waits for the disk, goes to a blocking thread, once per batch. A committed
+//! write leaves its savepoint open rather than `RELEASE` it: the savepoints of a batch nest,
+//! `ROLLBACK TO` finds the innermost (the failing write's own), and `COMMIT` ends them all.
 //!
 //! A logical write that fails or is dropped rolls back to its savepoint, leaving the others of
 //! its batch alone. A failed `COMMIT` fails every caller of that batch, and none of their
@@ -25,10 +24,12 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::time::Duration;
 
-use sqlx::SqliteConnection;
+use rusqlite::ErrorCode;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use super::sql::Conn;
 use crate::StoreResult;
 use crate::error::StoreError;
 
@@ -38,10 +39,12 @@ type Outcome = Option<Result<(), String>>;
 /// The single writer connection, shared by every logical write of one store.
 pub(super) struct GroupCommit {
     writer: Arc<Mutex<Writer>>,
+    /// How long `BEGIN IMMEDIATE` waits for another process's write lock.
+    busy_timeout: Duration,
 }
 
 struct Writer {
-    conn: SqliteConnection,
+    conn: Conn,
     /// The outer transaction, while one is open (the write lock is held).
     batch: Option<Batch>,
     /// A logical write ended inside its savepoint: it is rolled back before anything else.
@@ -62,36 +65,26 @@ const BEGIN_WITH_SAVEPOINT: &str = "BEGIN IMMEDIATE; SAVEPOINT writ_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT writ_write; RELEASE SAVEPOINT writ_write";
 
 impl GroupCommit {
-    /// Writes through `conn`, which must not be in a transaction.
-    pub(super) fn new(conn: SqliteConnection) -> Self {
+    /// Writes through `conn`, which must not be in a transaction; `BEGIN` waits up to
+    /// `busy_timeout` for another process's write lock.
+    pub(super) fn new(conn: Conn, busy_timeout: Duration) -> Self {
         Self {
             writer: Arc::new(Mutex::new(Writer {
                 conn,
                 batch: None,
                 abandoned: false,
             })),
+            busy_timeout,
         }
     }
 
     /// Starts a logical write: waits for the connection, joins the open batch or opens one.
     pub(super) async fn begin(&self) -> StoreResult<Write> {
         let mut writer = Arc::clone(&self.writer).lock_owned().await;
-        writer.settle().await;
+        writer.settle();
         if writer.batch.is_none() {
-            if let Err(err) = sqlx::raw_sql(BEGIN_WITH_SAVEPOINT)
-                .execute(&mut writer.conn)
-                .await
-            {
-                // The `BEGIN` may have taken before the savepoint failed: end what is open.
-                rollback(&mut writer.conn).await;
-                return Err(err.into());
-            }
-            writer.batch = Some(Batch {
-                outcome: watch::Sender::new(None),
-                released: 0,
-                flush_scheduled: false,
-            });
-        } else if let Err(err) = sqlx::query(SAVEPOINT).execute(&mut writer.conn).await {
+            writer = self.open_batch(writer).await?;
+        } else if let Err(err) = writer.conn.raw().execute_batch(SAVEPOINT) {
             // No savepoint to undo; the batch must still end (committed or rolled back).
             schedule_flush(&mut writer);
             return Err(err.into());
@@ -100,6 +93,37 @@ impl GroupCommit {
             writer,
             released: false,
         })
+    }
+
+    /// `BEGIN IMMEDIATE` and the first savepoint. Taken at once when no other process holds
+    /// the write lock; otherwise waited for on a blocking thread, not on the caller's.
+    async fn open_batch(
+        &self,
+        mut writer: OwnedMutexGuard<Writer>,
+    ) -> StoreResult<OwnedMutexGuard<Writer>> {
+        let mut begun = writer.begin_batch(Duration::ZERO);
+        if matches!(&begun, Err(err) if err.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)) {
+            let busy_timeout = self.busy_timeout;
+            let (waited, result) = tokio::task::spawn_blocking(move || {
+                let result = writer.begin_batch(busy_timeout);
+                (writer, result)
+            })
+            .await
+            .map_err(|err| lost(&format!("BEGIN did not finish: {err}")))?;
+            writer = waited;
+            begun = result;
+        }
+        if let Err(err) = begun {
+            // The `BEGIN` may have taken before the savepoint failed: end what is open.
+            rollback(&writer.conn);
+            return Err(err.into());
+        }
+        writer.batch = Some(Batch {
+            outcome: watch::Sender::new(None),
+            released: 0,
+            flush_scheduled: false,
+        });
+        Ok(writer)
     }
 }
 
@@ -136,15 +160,15 @@ impl Write {
 }
 
 impl Deref for Write {
-    type Target = SqliteConnection;
+    type Target = Conn;
 
-    fn deref(&self) -> &SqliteConnection {
+    fn deref(&self) -> &Conn {
         &self.writer.conn
     }
 }
 
 impl DerefMut for Write {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut Conn {
         &mut self.writer.conn
     }
 }
@@ -152,7 +176,7 @@ impl DerefMut for Write {
 impl Drop for Write {
     fn drop(&mut self) {
         if !self.released {
-            // Rolled back by whoever takes the connection next (no async work in `drop`).
+            // Rolled back by whoever takes the connection next.
             self.writer.abandoned = true;
             schedule_flush(&mut self.writer);
         }
@@ -160,8 +184,15 @@ impl Drop for Write {
 }
 
 impl Writer {
+    /// Opens the outer transaction and the first savepoint, waiting up to `busy_timeout` for
+    /// the write lock.
+    fn begin_batch(&mut self, busy_timeout: Duration) -> rusqlite::Result<()> {
+        self.conn.raw().busy_timeout(busy_timeout)?;
+        self.conn.raw().execute_batch(BEGIN_WITH_SAVEPOINT)
+    }
+
     /// Rolls back a savepoint left by an abandoned logical write.
-    async fn settle(&mut self) {
+    fn settle(&mut self) {
         if !self.abandoned {
             return;
         }
@@ -169,30 +200,30 @@ impl Writer {
         if self.batch.is_none() {
             return;
         }
-        if let Err(err) = sqlx::raw_sql(ROLLBACK_TO).execute(&mut self.conn).await {
+        if let Err(err) = self.conn.raw().execute_batch(ROLLBACK_TO) {
             // The savepoint is gone: SQLite rolled the whole transaction back (it does on a
             // full disk or an I/O error), and the batch's released writes with it.
-            self.fail_batch(&format!("the transaction was rolled back ({err})"))
-                .await;
+            self.fail_batch(&format!("the transaction was rolled back ({err})"));
         }
     }
 
     /// Ends the open batch: commits what was released into it (or rolls back an empty one)
-    /// and tells its callers.
-    async fn flush(&mut self) {
-        self.settle().await;
+    /// and tells its callers. The `COMMIT` waits for the disk, so this runs on a blocking
+    /// thread.
+    fn flush(&mut self) {
+        self.settle();
         let Some(batch) = self.batch.take() else {
             return;
         };
         let outcome = if batch.released == 0 {
-            rollback(&mut self.conn).await;
+            rollback(&self.conn);
             Ok(())
         } else {
-            match sqlx::query("COMMIT").execute(&mut self.conn).await {
-                Ok(_) => Ok(()),
+            match self.conn.raw().execute_batch("COMMIT") {
+                Ok(()) => Ok(()),
                 Err(err) => {
                     // A failed COMMIT may leave the transaction open; end it.
-                    rollback(&mut self.conn).await;
+                    rollback(&self.conn);
                     Err(format!("commit failed: {err}"))
                 }
             }
@@ -200,16 +231,17 @@ impl Writer {
         batch.outcome.send_replace(Some(outcome));
     }
 
-    async fn fail_batch(&mut self, why: &str) {
-        rollback(&mut self.conn).await;
+    fn fail_batch(&mut self, why: &str) {
+        rollback(&self.conn);
         if let Some(batch) = self.batch.take() {
             batch.outcome.send_replace(Some(Err(why.to_string())));
         }
     }
 }
 
-/// Makes sure the open batch will be flushed, by a task of its own so that no caller's
-/// cancellation can leave it open.
+/// Makes sure the open batch will be flushed, by a blocking task of its own (the `COMMIT`
+/// waits for the disk) so that no caller's cancellation can leave it open. The task queues
+/// for the connection behind the writers already waiting, so they join the batch first.
 fn schedule_flush(writer: &mut OwnedMutexGuard<Writer>) {
     let Some(batch) = writer.batch.as_mut() else {
         return;
@@ -223,14 +255,12 @@ fn schedule_flush(writer: &mut OwnedMutexGuard<Writer>) {
     };
     batch.flush_scheduled = true;
     let shared = Arc::clone(OwnedMutexGuard::mutex(writer));
-    runtime.spawn(async move {
-        shared.lock_owned().await.flush().await;
-    });
+    runtime.spawn_blocking(move || shared.blocking_lock_owned().flush());
 }
 
-async fn rollback(conn: &mut SqliteConnection) {
+fn rollback(conn: &Conn) {
     // Fails only when no transaction is open, which is what it is for.
-    if let Err(err) = sqlx::query("ROLLBACK").execute(conn).await {
+    if let Err(err) = conn.raw().execute_batch("ROLLBACK") {
         tracing::debug!(error = %err, "rollback of the write batch");
     }
 }

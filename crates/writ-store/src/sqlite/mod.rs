@@ -4,23 +4,29 @@
 //! savepoint inside a `BEGIN IMMEDIATE` transaction shared by the writers waiting at that
 //! moment, and returns once that transaction's `COMMIT` is durable. They are serialised
 //! in-process without lock upgrades, and across processes by SQLite's own lock (bounded by the
-//! busy timeout). Reads use a separate pool and never wait for writers; the lookups of a
-//! request's lifecycle run through rusqlite on the calling thread instead (see [`direct`]).
+//! busy timeout). Reads use read-only connections of their own and never wait for writers.
+//!
+//! Statements run through rusqlite on the calling thread (see [`sql`]); only a batch's
+//! `COMMIT`, which waits for the disk, goes to a blocking thread. sqlx opens the file and runs
+//! the migrations.
 
 mod direct;
 mod governed;
 mod group_commit;
 mod scan;
+mod sql;
 
 /// What the shared queries are compiled against (see the crate docs).
 type Db = sqlx::Sqlite;
-type Connection = sqlx::SqliteConnection;
-type Pool = SqlitePool;
+type Connection = sql::Conn;
+type Pool = DirectReads;
 type Adapter = SqliteStore;
+/// A row read by `sql::query`, its columns by name.
+type SqlRow = sql::SqlRow;
 
-/// A transaction's fixed sequences of statements go to the connection's thread in one query
-/// (see `statements`).
-const ONE_TRIP: bool = true;
+/// What `sql::query_as` reads rows as.
+trait FromTuple: sql::Tuple + Send {}
+impl<T: sql::Tuple + Send> FromTuple for T {}
 
 /// No row lock needed: a claim runs under the `BEGIN IMMEDIATE` write lock.
 macro_rules! claim_lock {
@@ -99,9 +105,7 @@ mod transfer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, Connection as _};
 use writ_domain::audit::AuditEvent;
 
@@ -116,7 +120,6 @@ use writ_domain::{
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-const READERS: u32 = 4;
 
 /// A plain rusqlite connection that only reads (bulk scans, lifecycle lookups).
 fn open_read_only(path: &Path) -> Result<rusqlite::Connection, StoreError> {
@@ -128,11 +131,22 @@ fn open_read_only(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     Ok(conn)
 }
 
+/// The writer's own connection, set up as sqlx sets up the others (the file is already in WAL
+/// mode, which persists).
+fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    Ok(Connection::new(conn))
+}
+
 /// The embedded store.
 pub(crate) struct SqliteStore {
     path: PathBuf,
     writer: GroupCommit,
-    reader: SqlitePool,
     direct: DirectReads,
 }
 
@@ -159,18 +173,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let mut writer = options.connect().await.map_err(|e| open_error(path, e))?;
-        let status = migrate_sqlite(&mut writer, mode).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .connect_with(options.create_if_missing(false))
-            .await
-            .map_err(|e| open_error(path, e))?;
+        let mut migrator = options.connect().await.map_err(|e| open_error(path, e))?;
+        let status = migrate_sqlite(&mut migrator, mode).await?;
+        migrator.close().await?;
+        let writer = open_writer(path)?;
         Ok((
             Self {
                 path: path.to_path_buf(),
-                writer: GroupCommit::new(writer),
-                reader,
+                writer: GroupCommit::new(writer, BUSY_TIMEOUT),
                 direct: DirectReads::new(path),
             },
             status,
@@ -185,9 +195,14 @@ impl SqliteStore {
         self.writer.begin().await
     }
 
-    /// The pool for reads, which never wait for the writer (WAL).
+    /// The connections for reads, which never wait for the writer (WAL).
     fn reads(&self) -> &Pool {
-        &self.reader
+        &self.direct
+    }
+
+    /// A connection of its own for a few reads that run on the calling thread.
+    async fn read_conn(&self) -> StoreResult<direct::Checkout<'_>> {
+        self.direct.checkout()
     }
 
     /// A system's grants in byte order of their keys, streamed.

@@ -1,12 +1,11 @@
-//! The reads of a request's lifecycle (submission facts, the request, its approvals), run
-//! through rusqlite on the calling thread.
+//! The store's read-only connections, and the reads of a request's lifecycle (submission
+//! facts, the request, its approvals) that run on them each inside one read transaction (one
+//! snapshot for all its statements).
 //!
-//! sqlx runs every SQLite statement on the connection's own thread and hands it back; those
-//! two thread wake-ups per statement, not SQLite, were most of a lifecycle's CPU time
-//! (docs/performance.md). These lookups are a few indexed point reads each, tens of
-//! microseconds from the page cache, and in WAL mode a reader never waits for the writer, so
-//! they run where they are called, on read-only connections of their own, each inside one read
-//! transaction (one snapshot for all its statements).
+//! Reads run on the calling thread: sqlx would hand every statement to a thread of its own
+//! and back, and those two thread wake-ups per statement, not SQLite, were most of a
+//! lifecycle's CPU time (docs/performance.md). Most reads are a few indexed point reads, tens
+//! of microseconds from the page cache, and in WAL mode a reader never waits for the writer.
 
 mod lookups;
 mod rows;
@@ -18,6 +17,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
+use super::sql::Conn;
 use crate::error::StoreError;
 
 /// Idle connections kept for reuse; more are opened when more threads read at once.
@@ -52,11 +52,29 @@ impl DirectReads {
             // Dropped, the read transaction ends (rolled back: it changed nothing).
             lookup(&snapshot)
         };
+        self.give_back(conn);
+        found
+    }
+
+    /// A connection of the caller's own until the checkout is dropped, outside any read
+    /// transaction (each statement reads the latest commit).
+    pub(super) fn checkout(&self) -> Result<Checkout<'_>, StoreError> {
+        let reused = self.idle().pop();
+        let conn = match reused {
+            Some(conn) => conn,
+            None => super::open_read_only(&self.path)?,
+        };
+        Ok(Checkout {
+            reads: self,
+            conn: Some(Conn::new(conn)),
+        })
+    }
+
+    fn give_back(&self, conn: Connection) {
         let mut idle = self.idle();
         if idle.len() < IDLE_MAX {
             idle.push(conn);
         }
-        found
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
@@ -64,5 +82,45 @@ impl DirectReads {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A read-only connection lent by [`DirectReads::checkout`], returned when dropped.
+pub(super) struct Checkout<'a> {
+    reads: &'a DirectReads,
+    conn: Option<Conn>,
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "the connection is taken only by `drop`, after which nothing derefs"
+)]
+impl std::ops::Deref for Checkout<'_> {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        self.conn
+            .as_ref()
+            .expect("a checkout holds its connection until dropped")
+    }
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "the connection is taken only by `drop`, after which nothing derefs"
+)]
+impl std::ops::DerefMut for Checkout<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+            .as_mut()
+            .expect("a checkout holds its connection until dropped")
+    }
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.reads.give_back(conn.into_raw());
+        }
     }
 }

@@ -7,6 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, SqliteConnection};
 
 use super::GroupCommit;
+use crate::sqlite::{open_writer, sql};
 
 /// A database file in the temporary directory, removed (with its WAL) on drop.
 struct Scratch(PathBuf);
@@ -41,7 +42,7 @@ impl Scratch {
         .execute(&mut conn)
         .await
         .unwrap();
-        GroupCommit::new(conn)
+        GroupCommit::new(open_writer(&self.0).unwrap(), Duration::from_secs(5))
     }
 
     /// The values in `t`, read on a connection of its own (as another process would).
@@ -66,7 +67,7 @@ impl Drop for Scratch {
 
 async fn insert(writer: &GroupCommit, v: &str) -> crate::StoreResult<()> {
     let mut tx = writer.begin().await?;
-    sqlx::query("INSERT INTO t (v) VALUES ($1)")
+    sql::query("INSERT INTO t (v) VALUES ($1)")
         .bind(v)
         .execute(&mut *tx)
         .await?;
@@ -108,11 +109,11 @@ async fn a_failing_write_leaves_the_rest_of_its_batch_alone() {
         let writer = writer.clone();
         async move {
             let mut tx = writer.begin().await?;
-            sqlx::query("INSERT INTO t (v) VALUES ('b-partial')")
+            sql::query("INSERT INTO t (v) VALUES ('b-partial')")
                 .execute(&mut *tx)
                 .await?;
             // Clashes with the first write's value: this logical write fails half-way.
-            sqlx::query("INSERT INTO t (v) VALUES ('a')")
+            sql::query("INSERT INTO t (v) VALUES ('a')")
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await
@@ -123,7 +124,7 @@ async fn a_failing_write_leaves_the_rest_of_its_batch_alone() {
         async move { insert(&writer, "c").await }
     });
     let_others_queue().await;
-    sqlx::query("INSERT INTO t (v) VALUES ('a')")
+    sql::query("INSERT INTO t (v) VALUES ('a')")
         .execute(&mut *first)
         .await
         .unwrap();
@@ -146,10 +147,10 @@ async fn a_failed_commit_fails_every_write_of_its_batch_and_keeps_none() {
             let mut tx = writer.begin().await?;
             // A foreign key checked only at the outer COMMIT: the savepoint releases fine and
             // the whole batch's commit fails.
-            sqlx::query("PRAGMA defer_foreign_keys = ON")
+            sql::query("PRAGMA defer_foreign_keys = ON")
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO child (id, parent) VALUES (1, 42)")
+            sql::query("INSERT INTO child (id, parent) VALUES (1, 42)")
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await
@@ -160,7 +161,7 @@ async fn a_failed_commit_fails_every_write_of_its_batch_and_keeps_none() {
         async move { insert(&writer, "c").await }
     });
     let_others_queue().await;
-    sqlx::query("INSERT INTO t (v) VALUES ('a')")
+    sql::query("INSERT INTO t (v) VALUES ('a')")
         .execute(&mut *first)
         .await
         .unwrap();
@@ -201,7 +202,7 @@ async fn an_idle_writer_holds_no_lock_so_another_connection_can_write() {
     // A write dropped without commit leaves no lock behind either (its rollback is queued).
     {
         let mut tx = writer.begin().await.unwrap();
-        sqlx::query("INSERT INTO t (v) VALUES ('dropped')")
+        sql::query("INSERT INTO t (v) VALUES ('dropped')")
             .execute(&mut *tx)
             .await
             .unwrap();
