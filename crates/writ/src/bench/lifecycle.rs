@@ -40,7 +40,8 @@ pub struct LifecycleBenchArgs {
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: LifecycleBenchArgs) -> anyhow::Result<()> {
     println!(
-        "durability: SQLite WAL synchronous=FULL; PostgreSQL synchronous_commit=on; local target without fsync"
+        "durability: SQLite WAL synchronous=FULL; PostgreSQL synchronous_commit=on; \
+         local target without fsync, in memory where /dev/shm is"
     );
     let mut figures = Vec::new();
     for submitters in [1, 8] {
@@ -147,7 +148,7 @@ async fn measure(
     submitters: usize,
     lifecycles: usize,
 ) -> anyhow::Result<Vec<Figure>> {
-    let target = tempfile::tempdir()?;
+    let target = super::target_dir()?;
     let local = writ_connect::local::LocalConnector::open(target.path()).with_fsync(false);
     local.init().await?;
     local.declare_entitlement(&"viewer".parse()?).await?;

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod policy;
 pub mod reconcile;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use writ_store::{OpenMode, Store};
@@ -21,6 +22,19 @@ pub struct ScratchStore {
     /// Its URL (may hold a password only if the admin URL did).
     pub url: String,
     cleanup: Cleanup,
+}
+
+/// Where a bench keeps a `local` target's files: in memory when the machine has a tmpfs at
+/// `/dev/shm`, else the temporary directory. The target stands in for a remote system, whose
+/// own file system (like its fsync, which the benches turn off) is not what they measure;
+/// the store stays on disk.
+pub fn target_dir() -> anyhow::Result<tempfile::TempDir> {
+    let memory = Path::new("/dev/shm");
+    Ok(if memory.is_dir() {
+        tempfile::tempdir_in(memory)?
+    } else {
+        tempfile::tempdir()?
+    })
 }
 
 enum Cleanup {
