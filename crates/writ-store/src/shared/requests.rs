@@ -133,7 +133,7 @@ pub(super) async fn check_holdings(
     Ok(())
 }
 
-/// Stores a decided request.
+/// Stores a decided request, routed already if it waits for approval.
 pub(super) async fn insert(
     tx: &mut Connection,
     request: &Request,
@@ -142,8 +142,8 @@ pub(super) async fn insert(
     sql::query(
         "INSERT INTO requests (id, number, kind, requester_id, identity_id, entitlement_id, justification, \
          requested_ttl_secs, requested_end, new_owner_id, category, status, plan_hash, decision, \
-         policy_set_hash, external_ref, sla_due, assignee_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+         policy_set_hash, external_ref, sla_due, assignee_id, escalation, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
     )
     .bind(request.id.as_uuid())
     .bind(request.number.get() as i64)
@@ -163,6 +163,7 @@ pub(super) async fn insert(
     .bind(request.external_ref.as_ref().map(|r| rows::to_json("external ref", r)).transpose()?)
     .bind(request.sla_due.map(|t| t.as_micros()))
     .bind(request.assignee.map(|p| p.as_uuid()))
+    .bind(i64::from(request.escalation))
     .bind(request.created_at.as_micros())
     .execute(&mut *tx)
     .await?;

@@ -18,7 +18,27 @@ pub(super) async fn assign(
     route: &Route,
     now: Timestamp,
 ) -> Result<Option<PrincipalId>, StoreError> {
-    let assignee = match (route.candidates.as_slice(), &route.pool) {
+    let assignee = next_assignee(tx, route).await?;
+    sql::query(
+        "UPDATE requests SET assignee_id = $1, sla_due = $2, escalation = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(assignee.map(|p| p.as_uuid()))
+    .bind(route.sla_due.as_micros())
+    .bind(i64::from(route.escalation))
+    .bind(now.as_micros())
+    .bind(request.as_uuid())
+    .execute(&mut *tx)
+    .await?;
+    Ok(assignee)
+}
+
+/// The candidate of `route` whose turn it is: the next in the pool's round-robin, or the only
+/// one when one person decides.
+pub(super) async fn next_assignee(
+    tx: &mut Connection,
+    route: &Route,
+) -> Result<Option<PrincipalId>, StoreError> {
+    Ok(match (route.candidates.as_slice(), &route.pool) {
         ([], _) => None,
         ([only], _) | ([only, ..], None) => Some(*only),
         (candidates, Some(pool)) => {
@@ -34,18 +54,7 @@ pub(super) async fn assign(
                 .map_err(|e| StoreError::corrupt("routing cursor", e))?;
             candidates.get(index).copied()
         }
-    };
-    sql::query(
-        "UPDATE requests SET assignee_id = $1, sla_due = $2, escalation = $3, updated_at = $4 WHERE id = $5",
-    )
-    .bind(assignee.map(|p| p.as_uuid()))
-    .bind(route.sla_due.as_micros())
-    .bind(i64::from(route.escalation))
-    .bind(now.as_micros())
-    .bind(request.as_uuid())
-    .execute(&mut *tx)
-    .await?;
-    Ok(assignee)
+    })
 }
 
 /// The active members of `group`, by id. Groups live in each principal's JSON list, so this

@@ -114,6 +114,13 @@ impl Store for Adapter {
             requests::check_holdings(&mut tx, &decided_on).await?;
         }
         request.number = requests::next_number(&mut tx).await?;
+        // Routed before it is stored, so the request row is written once.
+        if let Some(route) = &route {
+            request.assignee = routing::next_assignee(&mut tx, route).await?;
+            request.sla_due = Some(route.sla_due);
+            request.escalation = route.escalation;
+            event = with_route(event, &request);
+        }
         requests::insert(&mut tx, &request, &decision).await?;
         if let Some(ticket) = ticket {
             tickets::record(
@@ -126,12 +133,6 @@ impl Store for Adapter {
                 },
             )
             .await?;
-        }
-        if let Some(route) = route {
-            request.assignee = routing::assign(&mut tx, request.id, &route, event.at).await?;
-            request.sla_due = Some(route.sla_due);
-            request.escalation = route.escalation;
-            event = with_route(event, &request);
         }
         if let (Some(review), Some(entitlement)) = (review, request.entitlement) {
             let id = reviews::open(

@@ -128,6 +128,8 @@ fn open_read_only(path: &Path) -> Result<rusqlite::Connection, StoreError> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // A lifecycle's lookups alone are more distinct statements than rusqlite keeps by default.
+    conn.set_prepared_statement_cache_capacity(sql::CACHED_STATEMENTS);
     Ok(conn)
 }
 

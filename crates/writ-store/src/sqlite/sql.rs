@@ -17,7 +17,7 @@ use sqlx::AssertSqlSafe;
 use crate::error::StoreError;
 
 /// Prepared statements kept per connection (a lifecycle uses a few dozen distinct ones).
-const CACHED_STATEMENTS: usize = 256;
+pub(in crate::sqlite) const CACHED_STATEMENTS: usize = 256;
 
 /// A SQLite connection the shared queries run on.
 pub(in crate::sqlite) struct Conn(rusqlite::Connection);
@@ -142,14 +142,18 @@ impl<'q> Query<'q> {
     }
 
     pub(crate) fn fetch_all(self, conn: impl Executor) -> Ready<Result<Vec<SqlRow>, StoreError>> {
-        ready(self.run_on(conn, None, SqlRow::read))
+        let mut names = None;
+        ready(self.run_on(conn, None, |row| SqlRow::read(row, &mut names)))
     }
 
     pub(crate) fn fetch_optional(
         self,
         conn: impl Executor,
     ) -> Ready<Result<Option<SqlRow>, StoreError>> {
-        ready(self.run_on(conn, Some(1), SqlRow::read).map(first))
+        ready(
+            self.run_on(conn, Some(1), |row| SqlRow::read(row, &mut None))
+                .map(first),
+        )
     }
 
     /// [`Query::rows`] where `conn` says.
@@ -258,14 +262,20 @@ pub(crate) struct SqlRow {
 }
 
 impl SqlRow {
-    fn read(row: &rusqlite::Row<'_>) -> Result<Self, StoreError> {
+    /// Reads `row`, sharing the column names read for the statement's first row.
+    fn read(
+        row: &rusqlite::Row<'_>,
+        names: &mut Option<Arc<[String]>>,
+    ) -> Result<Self, StoreError> {
         let statement = row.as_ref();
         let count = statement.column_count();
-        let names: Arc<[String]> = statement
-            .column_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let names = Arc::clone(names.get_or_insert_with(|| {
+            statement
+                .column_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        }));
         let values = (0..count)
             .map(|i| row.get::<_, Value>(i))
             .collect::<rusqlite::Result<_>>()?;
