@@ -12,7 +12,8 @@
 //! `ROLLBACK TO` finds the innermost (the failing write's own), and `COMMIT` ends them all.
 //!
 //! A logical write that fails or is dropped rolls back to its savepoint, leaving the others of
-//! its batch alone. A failed `COMMIT` fails every caller of that batch, and none of their
+//! its batch alone, and closes the batch: later writes wait for its commit rather than join
+//! it, so a caller that retries after a conflict reads what it conflicted with. A failed `COMMIT` fails every caller of that batch, and none of their
 //! writes remain. The flush queues for the connection behind the writers already waiting, so
 //! a batch grows while the previous one is being made durable and ends as soon as nobody else
 //! is waiting: the write lock is never held while idle, and other processes (`writ apply`
@@ -58,6 +59,8 @@ struct Batch {
     released: usize,
     /// A flush is on its way (queued for the connection).
     flush_scheduled: bool,
+    /// A logical write of it failed: later writes wait for its commit instead of joining it.
+    closing: bool,
 }
 
 const SAVEPOINT: &str = "SAVEPOINT writ_write";
@@ -82,6 +85,19 @@ impl GroupCommit {
     pub(super) async fn begin(&self) -> StoreResult<Write> {
         let mut writer = Arc::clone(&self.writer).lock_owned().await;
         writer.settle();
+        while let Some(batch) = writer.batch.as_ref().filter(|batch| batch.closing) {
+            if !batch.flush_scheduled {
+                // Abandoned outside a runtime, so nobody is coming to flush it: end it here.
+                writer.flush();
+                break;
+            }
+            let mut outcome = batch.outcome.subscribe();
+            drop(writer);
+            // Whatever its outcome, the next write starts a batch of its own.
+            let _ = outcome.wait_for(Option::is_some).await;
+            writer = Arc::clone(&self.writer).lock_owned().await;
+            writer.settle();
+        }
         if writer.batch.is_none() {
             writer = self.open_batch(writer).await?;
         } else if let Err(err) = writer.conn.raw().execute_batch(SAVEPOINT) {
@@ -122,6 +138,7 @@ impl GroupCommit {
             outcome: watch::Sender::new(None),
             released: 0,
             flush_scheduled: false,
+            closing: false,
         });
         Ok(writer)
     }
@@ -176,8 +193,14 @@ impl DerefMut for Write {
 impl Drop for Write {
     fn drop(&mut self) {
         if !self.released {
-            // Rolled back by whoever takes the connection next.
+            // Rolled back by whoever takes the connection next. A write fails mostly on a
+            // conflict with what the batch holds, which readers do not see until it commits:
+            // a retry that re-read and joined the same batch would fail the same way, so
+            // later writes wait for the batch's commit instead.
             self.writer.abandoned = true;
+            if let Some(batch) = self.writer.batch.as_mut() {
+                batch.closing = true;
+            }
             schedule_flush(&mut self.writer);
         }
     }

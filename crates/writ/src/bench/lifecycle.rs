@@ -35,23 +35,26 @@ pub struct LifecycleBenchArgs {
     /// Lifecycles per run.
     #[arg(long, default_value_t = 1_000)]
     lifecycles: usize,
+    /// Where the `local` target's files go (default: /dev/shm where it exists, else the
+    /// temporary directory).
+    #[arg(long)]
+    target_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: LifecycleBenchArgs) -> anyhow::Result<()> {
     println!(
         "durability: SQLite WAL synchronous=FULL; PostgreSQL synchronous_commit=on; \
-         local target without fsync, in memory where /dev/shm is"
+         local target without fsync, in memory where /dev/shm is (--target-dir)"
     );
     let mut figures = Vec::new();
     for submitters in [1, 8] {
         let sqlite = ScratchStore::sqlite().await?;
-        figures.extend(measure("sqlite", &sqlite.store, submitters, args.lifecycles).await?);
+        figures.extend(measure("sqlite", &sqlite.store, submitters, &args).await?);
         sqlite.remove().await?;
         if let Some(admin_url) = &args.postgres {
             let postgres = ScratchStore::postgres(admin_url).await?;
-            figures
-                .extend(measure("postgres", &postgres.store, submitters, args.lifecycles).await?);
+            figures.extend(measure("postgres", &postgres.store, submitters, &args).await?);
             postgres.remove().await?;
         }
     }
@@ -146,9 +149,10 @@ async fn measure(
     backend: &str,
     store: &Arc<dyn Store>,
     submitters: usize,
-    lifecycles: usize,
+    args: &LifecycleBenchArgs,
 ) -> anyhow::Result<Vec<Figure>> {
-    let target = super::target_dir()?;
+    let lifecycles = args.lifecycles;
+    let target = super::target_dir(args.target_dir.as_deref())?;
     let local = writ_connect::local::LocalConnector::open(target.path()).with_fsync(false);
     local.init().await?;
     local.declare_entitlement(&"viewer".parse()?).await?;

@@ -24,16 +24,16 @@ pub struct ScratchStore {
     cleanup: Cleanup,
 }
 
-/// Where a bench keeps a `local` target's files: in memory when the machine has a tmpfs at
-/// `/dev/shm`, else the temporary directory. The target stands in for a remote system, whose
-/// own file system (like its fsync, which the benches turn off) is not what they measure;
-/// the store stays on disk.
-pub fn target_dir() -> anyhow::Result<tempfile::TempDir> {
+/// Where a bench keeps a `local` target's files: under `parent` when given, else in memory
+/// when the machine has a tmpfs at `/dev/shm`, else the temporary directory. The target stands
+/// in for a remote system, whose own file system (like its fsync, which the benches turn off)
+/// is not what they measure; the store stays on disk.
+pub fn target_dir(parent: Option<&Path>) -> anyhow::Result<tempfile::TempDir> {
     let memory = Path::new("/dev/shm");
-    Ok(if memory.is_dir() {
-        tempfile::tempdir_in(memory)?
-    } else {
-        tempfile::tempdir()?
+    Ok(match parent {
+        Some(parent) => tempfile::tempdir_in(parent)?,
+        None if memory.is_dir() => tempfile::tempdir_in(memory)?,
+        None => tempfile::tempdir()?,
     })
 }
 
