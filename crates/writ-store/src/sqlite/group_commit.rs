@@ -210,6 +210,11 @@ impl Writer {
     /// Opens the outer transaction and the first savepoint, waiting up to `busy_timeout` for
     /// the write lock.
     fn begin_batch(&mut self, busy_timeout: Duration) -> rusqlite::Result<()> {
+        if !self.conn.raw().is_autocommit() {
+            // A `BEGIN` that waited on a blocking thread for a caller who then went away:
+            // nothing joined it, so it is rolled back.
+            rollback(&self.conn);
+        }
         self.conn.raw().busy_timeout(busy_timeout)?;
         self.conn.raw().execute_batch(BEGIN_WITH_SAVEPOINT)
     }
