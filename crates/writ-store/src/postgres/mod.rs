@@ -5,7 +5,6 @@
 //! transaction-scoped advisory lock; job claims use `FOR UPDATE SKIP LOCKED`.
 
 mod governed;
-mod lookups;
 mod scan;
 
 /// What the shared queries are compiled against (see the crate docs).
@@ -68,6 +67,8 @@ mod findings;
 mod jobs;
 #[path = "../shared/listing.rs"]
 mod listing;
+#[path = "../shared/lookups.rs"]
+mod lookups;
 #[path = "../shared/names.rs"]
 mod names;
 #[path = "../shared/notifications.rs"]

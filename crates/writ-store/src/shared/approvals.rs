@@ -7,7 +7,7 @@ use writ_domain::{
 use crate::error::StoreError;
 use crate::rows::{from_json, parsed, to_json};
 
-use super::{Connection, Pool, sql};
+use super::{Connection, sql};
 
 pub(super) type ApprovalRow = (
     uuid::Uuid,
@@ -22,12 +22,12 @@ pub(super) type ApprovalRow = (
 
 /// Every decision recorded on a request, in stage order then time.
 pub(super) async fn for_request(
-    pool: &Pool,
+    conn: &mut Connection,
     request: RequestId,
 ) -> Result<Vec<Approval>, StoreError> {
     let rows: Vec<ApprovalRow> = sql::query_as(FOR_REQUEST)
         .bind(request.as_uuid())
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     rows.into_iter()
         .map(|row| approval_from(request, row))

@@ -31,12 +31,7 @@ pub(super) async fn principal(
     conn: &mut Connection,
     id: PrincipalId,
 ) -> Result<Option<Principal>, StoreError> {
-    let row: Option<PrincipalRow> =
-        sql::query_as(sqlx::AssertSqlSafe(format!("{PRINCIPALS} {BY_ID}")))
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(principal_from).transpose()
+    by_id::<PrincipalRow, _>(conn, PRINCIPALS, id.as_uuid(), principal_from).await
 }
 
 /// Every active principal, by id.
@@ -49,12 +44,7 @@ pub(super) async fn identity(
     conn: &mut Connection,
     id: IdentityId,
 ) -> Result<Option<Identity>, StoreError> {
-    let row: Option<IdentityRow> =
-        sql::query_as(sqlx::AssertSqlSafe(format!("{IDENTITIES} {BY_ID}")))
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(identity_from).transpose()
+    by_id::<IdentityRow, _>(conn, IDENTITIES, id.as_uuid(), identity_from).await
 }
 
 /// One system by id.
@@ -62,11 +52,15 @@ pub(super) async fn system(
     conn: &mut Connection,
     id: SystemId,
 ) -> Result<Option<System>, StoreError> {
-    let row: Option<SystemRow> = sql::query_as(sqlx::AssertSqlSafe(format!("{SYSTEMS} {BY_ID}")))
-        .bind(id.as_uuid())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(system_from).transpose()
+    by_id::<SystemRow, _>(conn, SYSTEMS, id.as_uuid(), system_from).await
+}
+
+/// One entitlement by id.
+pub(super) async fn entitlement(
+    conn: &mut Connection,
+    id: EntitlementId,
+) -> Result<Option<Entitlement>, StoreError> {
+    by_id::<EntitlementRow, _>(conn, ENTITLEMENTS, id.as_uuid(), entitlement_from).await
 }
 
 /// Every SoD rule (few by nature; the caller picks those that name its entitlement).
@@ -79,6 +73,20 @@ pub(super) async fn all_sod_rules(conn: &mut Connection) -> Result<Vec<SodRule>,
 }
 
 pub(super) const BY_ID: &str = "WHERE id = $1";
+
+/// The row `{select} WHERE id = $1` for `id`, converted by `from`.
+async fn by_id<R: super::FromTuple, T>(
+    conn: &mut Connection,
+    select: &str,
+    id: uuid::Uuid,
+    from: fn(R) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let row: Option<R> = sql::query_as(sqlx::AssertSqlSafe(format!("{select} {BY_ID}")))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(from).transpose()
+}
 
 /// Runs `{select} {tail}`, binding `args` in order. `tail` is built only from constants and
 /// numbered placeholders, never from input.

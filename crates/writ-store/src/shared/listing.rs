@@ -2,7 +2,7 @@
 //! crate docs). Each filter has an index in the list's order (migration `api`).
 
 use writ_domain::{
-    Approval, Entitlement, EntitlementId, Grant, GrantId, Identity, IdentityId, Principal, Request,
+    Entitlement, EntitlementId, Grant, GrantId, Identity, IdentityId, Principal, Request,
     RequestId, SystemId, Timestamp,
 };
 
@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::listing::{EntitlementFilter, GrantAfter, GrantFilter, IdentityFilter, RequestFilter};
 use crate::rows::{Arg, Filters, bind_args, parsed};
 
-use super::{Pool, approvals, catalog, requests, sql};
+use super::{Pool, catalog, requests, sql};
 
 /// A page of requests, newest first. Filtered by system, it walks each of the system's
 /// entitlements in `(entitlement_id, number)` order and merges the walks: a page costs the
@@ -306,12 +306,4 @@ async fn one_principal(
 ) -> Result<Option<Principal>, StoreError> {
     let args = vec![Arg::Text(value.into())];
     Ok(catalog::principals(pool, filter, args).await?.pop())
-}
-
-/// Every decision recorded on a request.
-pub(super) async fn approvals_of(
-    pool: &Pool,
-    request: RequestId,
-) -> Result<Vec<Approval>, StoreError> {
-    approvals::for_request(pool, request).await
 }

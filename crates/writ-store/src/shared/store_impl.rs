@@ -24,8 +24,8 @@ use crate::{
 
 use super::{
     Adapter, approvals, audit, catalog, credentials, evidence, execution, figures, findings, jobs,
-    listing, names, notifications, outbox, removal, requests, reviews, revocation, routing, sql,
-    tickets, tokens, transfer,
+    listing, lookups, names, notifications, outbox, removal, requests, reviews, revocation,
+    routing, sql, tickets, tokens, transfer,
 };
 
 #[async_trait]
@@ -85,7 +85,13 @@ impl Store for Adapter {
         identity: IdentityId,
         entitlement: Option<EntitlementId>,
     ) -> StoreResult<SubmitContext> {
-        self.lookup_context(requester, identity, entitlement).await
+        lookups::context(
+            &mut *self.read_conn().await?,
+            requester,
+            identity,
+            entitlement,
+        )
+        .await
     }
 
     async fn request_subjects(
@@ -94,7 +100,13 @@ impl Store for Adapter {
         identity: IdentityId,
         entitlement: Option<EntitlementId>,
     ) -> StoreResult<SubmitContext> {
-        self.lookup_subjects(requester, identity, entitlement).await
+        lookups::subjects(
+            &mut *self.read_conn().await?,
+            requester,
+            identity,
+            entitlement,
+        )
+        .await
     }
 
     async fn submit_request(&self, submission: Submission) -> StoreResult<Request> {
@@ -159,7 +171,7 @@ impl Store for Adapter {
     }
 
     async fn request(&self, id: RequestId) -> StoreResult<Option<(Request, RequestDecision)>> {
-        self.lookup_request(id).await
+        lookups::request(&mut *self.read_conn().await?, id).await
     }
 
     async fn request_by_number(
@@ -174,7 +186,9 @@ impl Store for Adapter {
         request: RequestId,
         approver: PrincipalId,
     ) -> StoreResult<ApprovalContext> {
-        let Some((stored, decision)) = self.lookup_request(request).await? else {
+        // One connection, so one snapshot on SQLite.
+        let mut conn = self.read_conn().await?;
+        let Some((stored, decision)) = lookups::request(&mut conn, request).await? else {
             return Ok(ApprovalContext {
                 request: None,
                 approvals: Vec::new(),
@@ -182,11 +196,15 @@ impl Store for Adapter {
                 facts: None,
             });
         };
-        let facts = self
-            .lookup_subjects(stored.requester, stored.identity, stored.entitlement)
-            .await?;
-        let approvals = self.lookup_approvals(request).await?;
-        let approver = self.lookup_principal(approver).await?;
+        let facts = lookups::subjects(
+            &mut conn,
+            stored.requester,
+            stored.identity,
+            stored.entitlement,
+        )
+        .await?;
+        let approvals = approvals::for_request(&mut conn, request).await?;
+        let approver = catalog::principal(&mut conn, approver).await?;
         Ok(ApprovalContext {
             request: Some((stored, decision)),
             approvals,
@@ -412,7 +430,7 @@ impl Store for Adapter {
     }
 
     async fn principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
-        self.lookup_principal(id).await
+        catalog::principal(&mut *self.read_conn().await?, id).await
     }
 
     async fn orphaned_identities(&self) -> StoreResult<Vec<(Identity, Principal)>> {
@@ -879,7 +897,7 @@ impl Store for Adapter {
     }
 
     async fn approvals_of(&self, request: RequestId) -> StoreResult<Vec<Approval>> {
-        listing::approvals_of(self.reads(), request).await
+        approvals::for_request(&mut *self.read_conn().await?, request).await
     }
 
     async fn create_api_token(&self, token: ApiToken, event: NewAuditEvent) -> StoreResult<()> {

@@ -10,16 +10,16 @@
 //! `COMMIT`, which waits for the disk, goes to a blocking thread. sqlx opens the file and runs
 //! the migrations.
 
-mod direct;
 mod governed;
 mod group_commit;
+mod readers;
 mod scan;
 mod sql;
 
 /// What the shared queries are compiled against (see the crate docs).
 type Db = sqlx::Sqlite;
 type Connection = sql::Conn;
-type Pool = DirectReads;
+type Pool = Readers;
 type Adapter = SqliteStore;
 /// A row read by `sql::query`, its columns by name.
 type SqlRow = sql::SqlRow;
@@ -73,6 +73,8 @@ mod findings;
 mod jobs;
 #[path = "../shared/listing.rs"]
 mod listing;
+#[path = "../shared/lookups.rs"]
+mod lookups;
 #[path = "../shared/names.rs"]
 mod names;
 #[path = "../shared/notifications.rs"]
@@ -112,16 +114,13 @@ use writ_domain::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::open::OpenMode;
-use crate::{RequestDecision, SchemaStatus, StoreResult, SubmitContext};
-use direct::DirectReads;
+use crate::{SchemaStatus, StoreResult};
 use group_commit::{GroupCommit, Write};
-use writ_domain::{
-    Approval, EntitlementId, IdentityId, Principal, PrincipalId, Request, RequestId,
-};
+use readers::Readers;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A plain rusqlite connection that only reads (bulk scans, lifecycle lookups).
+/// A plain rusqlite connection that only reads (bulk scans and every other read).
 fn open_read_only(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     let conn = rusqlite::Connection::open_with_flags(
         path,
@@ -149,7 +148,7 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
 pub(crate) struct SqliteStore {
     path: PathBuf,
     writer: GroupCommit,
-    direct: DirectReads,
+    readers: Readers,
 }
 
 impl SqliteStore {
@@ -183,7 +182,7 @@ impl SqliteStore {
             Self {
                 path: path.to_path_buf(),
                 writer: GroupCommit::new(writer, BUSY_TIMEOUT),
-                direct: DirectReads::new(path),
+                readers: Readers::new(path),
             },
             status,
         ))
@@ -199,12 +198,13 @@ impl SqliteStore {
 
     /// The connections for reads, which never wait for the writer (WAL).
     fn reads(&self) -> &Pool {
-        &self.direct
+        &self.readers
     }
 
-    /// A connection of its own for a few reads that run on the calling thread.
-    async fn read_conn(&self) -> StoreResult<direct::Checkout<'_>> {
-        self.direct.checkout()
+    /// A connection of its own for a few reads that run on the calling thread, all in one
+    /// read transaction (one snapshot).
+    async fn read_conn(&self) -> StoreResult<readers::Checkout<'_>> {
+        self.readers.snapshot()
     }
 
     /// A system's grants in byte order of their keys, streamed.
@@ -225,43 +225,6 @@ impl SqliteStore {
 
     async fn scan_audit(&self, after: u64, through: u64) -> StoreResult<Vec<AuditEvent>> {
         scan::audit_range(&self.path, after, through).await
-    }
-
-    // The lookups of a request's lifecycle, on the calling thread (see [`direct`]).
-
-    async fn lookup_context(
-        &self,
-        requester: PrincipalId,
-        identity: IdentityId,
-        entitlement: Option<EntitlementId>,
-    ) -> StoreResult<SubmitContext> {
-        self.direct
-            .read(|conn| direct::context(conn, requester, identity, entitlement))
-    }
-
-    async fn lookup_subjects(
-        &self,
-        requester: PrincipalId,
-        identity: IdentityId,
-        entitlement: Option<EntitlementId>,
-    ) -> StoreResult<SubmitContext> {
-        self.direct
-            .read(|conn| direct::subjects(conn, requester, identity, entitlement))
-    }
-
-    async fn lookup_request(
-        &self,
-        id: RequestId,
-    ) -> StoreResult<Option<(Request, RequestDecision)>> {
-        self.direct.read(|conn| direct::request(conn, id))
-    }
-
-    async fn lookup_approvals(&self, request: RequestId) -> StoreResult<Vec<Approval>> {
-        self.direct.read(|conn| direct::approvals(conn, request))
-    }
-
-    async fn lookup_principal(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
-        self.direct.read(|conn| direct::principal(conn, id))
     }
 }
 

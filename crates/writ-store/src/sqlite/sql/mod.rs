@@ -111,7 +111,7 @@ impl Executor for &mut Conn {
     }
 }
 
-impl Executor for &super::direct::DirectReads {
+impl Executor for &super::readers::Readers {
     fn run<T>(self, work: impl FnOnce(&Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
         work(&*self.checkout()?)
     }
@@ -227,7 +227,7 @@ fn one<T>(rows: Vec<T>, sql: &str) -> Result<T, StoreError> {
 /// The shared SQL numbers its placeholders `$n` (PostgreSQL's style), which SQLite takes as
 /// names: each parameter is bound to the argument its number names, as sqlx does, so a
 /// placeholder may appear more than once.
-pub(in crate::sqlite) fn rows_of<T>(
+fn rows_of<T>(
     statement: &mut rusqlite::Statement<'_>,
     sql: &str,
     args: &[&dyn ToSql],

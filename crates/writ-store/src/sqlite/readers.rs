@@ -1,16 +1,9 @@
-//! The store's read-only connections, and the reads of a request's lifecycle (submission
-//! facts, the request, its approvals) that run on them each inside one read transaction (one
-//! snapshot for all its statements).
+//! The store's read-only connections, lent to reads that run on the calling thread.
 //!
-//! Reads run on the calling thread: sqlx would hand every statement to a thread of its own
-//! and back, and those two thread wake-ups per statement, not SQLite, were most of a
-//! lifecycle's CPU time (docs/performance.md). Most reads are a few indexed point reads, tens
-//! of microseconds from the page cache, and in WAL mode a reader never waits for the writer.
-
-mod lookups;
-mod rows;
-
-pub(super) use lookups::{approvals, context, principal, request, subjects};
+//! sqlx would hand every statement to a thread of its own and back, and those two thread
+//! wake-ups per statement, not SQLite, were most of a lifecycle's CPU time
+//! (docs/performance.md). Most reads are a few indexed point reads, tens of microseconds from
+//! the page cache, and in WAL mode a reader never waits for the writer.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,37 +16,18 @@ use crate::error::StoreError;
 /// Idle connections kept for reuse; more are opened when more threads read at once.
 const IDLE_MAX: usize = 8;
 
-/// Read-only connections to the store's file, reused across lookups.
-pub(super) struct DirectReads {
+/// Read-only connections to the store's file, reused across reads.
+pub(super) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
 }
 
-impl DirectReads {
+impl Readers {
     pub(super) fn new(path: &Path) -> Self {
         Self {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
         }
-    }
-
-    /// Runs `lookup` in one read transaction, on the calling thread.
-    pub(super) fn read<T>(
-        &self,
-        lookup: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let reused = self.idle().pop();
-        let mut conn = match reused {
-            Some(conn) => conn,
-            None => super::open_read_only(&self.path)?,
-        };
-        let found = {
-            let snapshot = conn.transaction()?;
-            // Dropped, the read transaction ends (rolled back: it changed nothing).
-            lookup(&snapshot)
-        };
-        self.give_back(conn);
-        found
     }
 
     /// A connection of the caller's own until the checkout is dropped, outside any read
@@ -65,9 +39,19 @@ impl DirectReads {
             None => super::open_read_only(&self.path)?,
         };
         Ok(Checkout {
-            reads: self,
+            readers: self,
             conn: Some(Conn::new(conn)),
+            snapshot: false,
         })
+    }
+
+    /// A connection of the caller's own inside one read transaction: every statement sees
+    /// the same commit, until the checkout is dropped.
+    pub(super) fn snapshot(&self) -> Result<Checkout<'_>, StoreError> {
+        let mut checkout = self.checkout()?;
+        checkout.raw().execute_batch("BEGIN")?;
+        checkout.snapshot = true;
+        Ok(checkout)
     }
 
     fn give_back(&self, conn: Connection) {
@@ -85,10 +69,13 @@ impl DirectReads {
     }
 }
 
-/// A read-only connection lent by [`DirectReads::checkout`], returned when dropped.
+/// A read-only connection lent by [`Readers::checkout`] or [`Readers::snapshot`], returned
+/// when dropped.
 pub(super) struct Checkout<'a> {
-    reads: &'a DirectReads,
+    readers: &'a Readers,
     conn: Option<Conn>,
+    /// A read transaction is open on it.
+    snapshot: bool,
 }
 
 #[expect(
@@ -119,8 +106,11 @@ impl std::ops::DerefMut for Checkout<'_> {
 
 impl Drop for Checkout<'_> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.reads.give_back(conn.into_raw());
+        let Some(conn) = self.conn.take() else { return };
+        // The read transaction changed nothing; a connection it cannot end is not reused.
+        if self.snapshot && conn.raw().execute_batch("ROLLBACK").is_err() {
+            return;
         }
+        self.readers.give_back(conn.into_raw());
     }
 }
